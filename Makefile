@@ -1,0 +1,67 @@
+# The two commands: `make run` (the portal with demo content) and `make test` (the suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= auto
+
+.PHONY: run test e2e integration bench lint format messages install clean check-deploy
+
+$(VENV)/.installed: requirements.lock requirements-dev.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q --no-deps -r requirements.lock -r requirements-dev.lock
+	$(PIP) check
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --no-input -v 0
+	@echo ""
+	@echo "  Portal:      http://$(HOST):$(PORT)/"
+	@echo "  Back office: http://$(HOST):$(PORT)/admin/"
+	@echo "  E-mails (confirmation links) are printed here. Ctrl-C stops the web server, the worker and the CRM sweep."
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py db_worker --queue-name '*' --interval 0.5 & \
+	$(PY) manage.py crm_sweep --every 60 & \
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
+
+test: install
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not integration" $(PYTEST_ARGS)
+
+e2e: install
+	$(VENV)/bin/pytest -m e2e -p no:randomly $(PYTEST_ARGS)
+
+integration: install
+	$(VENV)/bin/pytest -m integration $(PYTEST_ARGS)
+
+bench: install
+	$(PY) tests/benchmarks/run.py $(BENCH)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install
+	$(PY) manage.py makemessages -l de -e html,txt,py --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" \
+		--ignore "consent/*" --ignore "community/*" --ignore "ideas/*" --ignore "knowledgebase/*" --ignore "crm/*"
+	for app in consent community ideas knowledgebase crm; do \
+		(cd $$app && ../$(PY) ../manage.py makemessages -l de -e html,txt,py); done
+	$(PY) manage.py compilemessages --ignore ".venv/*"
+
+check-deploy: install
+	env $$(DJANGO_DEBUG=1 $(PY) manage.py generate_keys) DJANGO_DEBUG=0 ALLOWED_HOSTS=portal.example.com \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var/static var/bench

@@ -1,0 +1,151 @@
+"""Reads the chat pages and sockets need, with their joins done up front."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from community.chat.models import OPEN_STATUSES, Chat, ChatMessage, ChatStatus, MessageKind
+
+logger = logging.getLogger(__name__)
+
+REPLAY_LIMIT = 500
+
+
+def open_chat_for(member) -> Chat | None:
+    return Chat.objects.filter(member=member, status__in=OPEN_STATUSES).first()
+
+
+def chats_of_member(*, member, limit: int = 20, exclude: int | None = None) -> list[Chat]:
+    qs = Chat.objects.filter(member=member).select_related("moderator")
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    return list(qs[:limit])
+
+
+def messages_after(*, chat_id: int, after_seq: int, limit: int = REPLAY_LIMIT) -> list[ChatMessage]:
+    """Messages with ``seq`` above ``after_seq`` in order: what a reconnecting client missed."""
+    return list(
+        ChatMessage.objects.filter(chat_id=chat_id, seq__gt=after_seq).select_related("author").order_by("seq")[:limit]
+    )
+
+
+def queue_position(chat: Chat) -> int | None:
+    """1 for the next chat a moderator takes; None once the chat no longer waits."""
+    if chat.status != ChatStatus.WAITING:
+        return None
+    ahead = Chat.objects.filter(status=ChatStatus.WAITING).filter(
+        Q(created_at__lt=chat.created_at) | Q(created_at=chat.created_at, pk__lt=chat.pk)
+    )
+    return ahead.count() + 1
+
+
+def console_lists() -> dict[str, list[Chat]]:
+    """Waiting (oldest first), active and offline chats for the moderator console, in one query."""
+    rows = list(
+        Chat.objects.filter(status__in=(ChatStatus.WAITING, ChatStatus.ACTIVE, ChatStatus.OFFLINE))
+        .select_related("member", "moderator")
+        .order_by("created_at", "id")
+    )
+    return {
+        "waiting": [c for c in rows if c.status == ChatStatus.WAITING],
+        "active": [c for c in rows if c.status == ChatStatus.ACTIVE],
+        "offline": [c for c in rows if c.status == ChatStatus.OFFLINE],
+    }
+
+
+def console_payload(lists: dict[str, list[Chat]], *, viewer) -> dict:
+    """The console lists as JSON-ready dicts (public handles only, never names or e-mail)."""
+    now = timezone.now()
+
+    def row(chat: Chat) -> dict:
+        return {
+            "id": chat.pk,
+            "topic": chat.topic,
+            "member": chat.member.public_name,
+            "status": chat.status,
+            "moderator": chat.moderator.public_name if chat.moderator else "",
+            "mine": chat.moderator_id == viewer.pk,
+            "waiting_seconds": int((now - chat.created_at).total_seconds()),
+            "url": f"/chat/console/{chat.pk}/",
+        }
+
+    return {key: [row(c) for c in chats] for key, chats in lists.items()}
+
+
+def moderators():
+    """Moderators a chat can be transferred to."""
+    from portal.models import User
+    from portal.roles import Role
+
+    return User.objects.filter(groups__name=Role.MODERATOR, is_active=True).order_by("handle").distinct()
+
+
+def system_text(body: str) -> str:
+    """A system line's code -> text in the active language."""
+    code, _sep, rest = body.partition(":")
+    args = rest.split(":") if rest else []
+    texts = {
+        "waiting": lambda: _("You are in the queue. A member of the support team will be with you shortly."),
+        "offline": lambda: _("Support is offline right now. Your message was saved; we will answer it and notify you."),
+        "taken": lambda: _("%(handle)s joined the chat.") % {"handle": args[0] if args else "-"},
+        "transferred": lambda: (
+            _("%(old)s handed the chat to %(new)s.")
+            % {"old": args[0] if args else "-", "new": args[1] if len(args) > 1 else "-"}
+        ),
+        "closed": lambda: _("%(handle)s closed the chat.") % {"handle": args[0] if args else "-"},
+        "offer": lambda: (
+            _("Support suggests publishing this conversation in the forum “%(forum)s”.")
+            % {"forum": args[0] if args else "-"}
+        ),
+        "thread": lambda: _("The conversation was published as a forum thread."),
+    }
+    text = texts.get(code)
+    return text() if text else ""
+
+
+def message_html(message: ChatMessage) -> str:
+    """Safe HTML of one line: stored sanitised Markdown, or the translated notice, escaped."""
+    if message.kind == MessageKind.SYSTEM:
+        return escape(system_text(message.body))
+    return message.body_html
+
+
+def transcript_text(chat: Chat) -> str:
+    """A plain-text transcript in the active language: topic, times, one line block per message."""
+    lines = [
+        _("Chat transcript: %(topic)s") % {"topic": chat.topic},
+        _("Started: %(when)s") % {"when": timezone.localtime(chat.created_at).strftime("%Y-%m-%d %H:%M")},
+    ]
+    if chat.closed_at:
+        lines.append(_("Closed: %(when)s") % {"when": timezone.localtime(chat.closed_at).strftime("%Y-%m-%d %H:%M")})
+    lines.append("")
+    for message in chat.messages.select_related("author").order_by("seq"):
+        when = timezone.localtime(message.created_at).strftime("%H:%M")
+        if message.kind == MessageKind.SYSTEM:
+            lines.append(f"[{when}] * {system_text(message.body)}")
+            continue
+        who = message.author.public_name if message.author else _("deleted member")
+        if message.kind == MessageKind.STAFF:
+            who = _("%(handle)s (support)") % {"handle": who}
+        body = message.body.replace("\n", "\n    ")
+        lines.append(f"[{when}] {who}: {body}")
+    return "\n".join(lines) + "\n"
+
+
+def kb_suggestions(text: str, *, limit: int = 3) -> list[dict]:
+    """Knowledge-base articles for what the member wrote; empty when the knowledge base is unavailable."""
+    try:
+        from knowledgebase.selectors import article_suggestions
+    except ImportError:
+        return []
+    try:
+        found = article_suggestions(text=text, limit=limit)
+    except Exception:  # noqa: BLE001 - suggestions are a courtesy, never a reason to fail the chat
+        logger.exception("Knowledge-base suggestions failed")
+        return []
+    return [{"title": str(s.get("title", "")), "url": str(s.get("url") or "")} for s in found if s.get("url")]

@@ -1,0 +1,473 @@
+"""Every write of the live chat: permission check, validation, write, then broadcasts after commit."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from community.chat import events, live, permissions
+from community.chat.models import (
+    BODY_MAX,
+    OPEN_STATUSES,
+    TAG_MAX,
+    TOPIC_MAX,
+    TOPIC_MIN,
+    Chat,
+    ChatMessage,
+    ChatSettings,
+    ChatStatus,
+    ChatTag,
+    MessageKind,
+)
+from portal import ratelimit
+from portal.markup import render_markdown
+from portal.models import User
+
+CLIENT_ID_MAX = 40
+
+
+class ChatRateLimited(PermissionDenied):
+    """The member sends faster than the flood limit allows; ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            _("You are sending messages too fast. Please wait %(seconds)d seconds.") % {"seconds": retry_after}
+        )
+        self.retry_after = retry_after
+
+
+def member_messages_per_minute() -> int:
+    return int(getattr(settings, "CHAT_MEMBER_MESSAGES_PER_MINUTE", 30))
+
+
+def starts_per_hour() -> int:
+    return int(getattr(settings, "CHAT_STARTS_PER_HOUR", 10))
+
+
+def retention_days() -> int:
+    """Days a closed chat is kept without the member's ``chat_transcript`` consent."""
+    return int(getattr(settings, "CHAT_TRANSCRIPT_RETENTION_DAYS", 30))
+
+
+def consented_retention_days() -> int:
+    """Days a closed chat is kept with the consent (the notice promises 12 months)."""
+    return int(getattr(settings, "CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS", 365))
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _clean_topic(topic: str) -> str:
+    topic = " ".join((topic or "").split())
+    if len(topic) < TOPIC_MIN:
+        raise ValidationError(
+            {"topic": _("Please describe the topic in at least %(min)d characters.") % {"min": TOPIC_MIN}}
+        )
+    if len(topic) > TOPIC_MAX:
+        raise ValidationError({"topic": _("The topic is too long: at most %(max)d characters.") % {"max": TOPIC_MAX}})
+    return topic
+
+
+def _clean_body(body: str) -> str:
+    if not isinstance(body, str):
+        raise ValidationError({"body": _("Please write a message.")})
+    body = body.replace("\r\n", "\n").replace("\x00", "").strip()
+    if not body:
+        raise ValidationError({"body": _("Please write a message.")})
+    if len(body) > BODY_MAX:
+        raise ValidationError({"body": _("The message is too long: at most %(max)d characters.") % {"max": BODY_MAX}})
+    return body
+
+
+def _rendered(body: str) -> str:
+    html = render_markdown(body)
+    if not html.strip():
+        raise ValidationError({"body": _("The message has no visible content.")})
+    return html
+
+
+def _clean_client_id(client_id) -> str:
+    if client_id in (None, ""):
+        return ""
+    if not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX:
+        raise ValidationError({"client_id": _("Invalid message reference.")})
+    return client_id
+
+
+def _rate_limit_message(user: User) -> None:
+    try:
+        ratelimit.hit(f"chat:msg:{user.pk}", limit=member_messages_per_minute(), window=60)
+    except ratelimit.RateLimited as exc:
+        raise ChatRateLimited(exc.retry_after)
+
+
+# --- building blocks ------------------------------------------------------------------
+
+
+def message_payload(message: ChatMessage, author_handle: str | None = None) -> dict:
+    """What clients receive for one message; system lines carry their code and are translated per socket."""
+    if author_handle is None:
+        author_handle = message.author.public_name if message.author_id and message.author else ""
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "kind": message.kind,
+        "author": author_handle,
+        "body": message.body if message.kind == MessageKind.SYSTEM else "",
+        "html": message.body_html,
+        "client_id": message.client_id,
+        "created_at": message.created_at.isoformat(),
+        "delivered": message.delivered_at is not None,
+    }
+
+
+def _append(
+    *, chat: Chat, kind: str, author: User | None, body: str, html: str = "", client_id: str = ""
+) -> ChatMessage:
+    """Store the next numbered message; the counter row lock serialises concurrent writers of one chat."""
+    Chat.objects.filter(pk=chat.pk).update(last_seq=F("last_seq") + 1)
+    seq = Chat.objects.filter(pk=chat.pk).values_list("last_seq", flat=True).get()
+    chat.last_seq = seq
+    return ChatMessage.objects.create(
+        chat=chat, seq=seq, kind=kind, author=author, body=body, body_html=html, client_id=client_id
+    )
+
+
+def _system(chat: Chat, code: str, *args: str) -> ChatMessage:
+    body = ":".join([code, *[str(a).replace(":", "") for a in args]])
+    return _append(chat=chat, kind=MessageKind.SYSTEM, author=None, body=body)
+
+
+def _broadcast_message(chat: Chat, message: ChatMessage, handle: str = "") -> None:
+    payload = message_payload(message, author_handle=handle)
+    event = {"type": "chat.message", "message": payload}
+    if message.kind != MessageKind.SYSTEM:
+        # Serialised once here rather than once per socket: the same bytes go to every listener.
+        event["frame"] = json.dumps({"type": "message", "message": payload}, separators=(",", ":"))
+    transaction.on_commit(lambda: live.send(live.chat_group(chat.pk), event))
+
+
+def _broadcast_state(chat: Chat, *, queue: bool = True) -> None:
+    state = {
+        "status": chat.status,
+        "moderator": chat.moderator.public_name if chat.moderator_id and chat.moderator else "",
+        "moderator_id": chat.moderator_id,
+        "thread_offer": bool(chat.thread_offer_forum_id and not chat.thread_id),
+        "thread_url": chat.thread.get_absolute_url() if chat.thread_id and chat.thread else "",
+    }
+    chat_id = chat.pk
+
+    def effects():
+        live.send(live.chat_group(chat_id), {"type": "chat.state", "state": state})
+        if queue:
+            live.queue_changed()
+
+    transaction.on_commit(effects)
+
+
+def _locked(chat: Chat) -> Chat:
+    """Re-read the chat under a row lock so state changes never race each other."""
+    return Chat.objects.select_for_update(of=("self",)).select_related("member", "moderator", "thread").get(pk=chat.pk)
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def chat_start(*, member: User, topic: str, body: str, now=None) -> Chat:
+    """Open a chat (or, outside business hours, an offline message) with its first message."""
+    if not permissions.can_start_chat(member):
+        raise PermissionDenied
+    topic = _clean_topic(topic)
+    body = _clean_body(body)
+    html = _rendered(body)
+    if Chat.objects.filter(member=member, status__in=OPEN_STATUSES).exists():
+        raise ValidationError({"topic": _("You already have an open chat. Please continue there.")})
+    try:
+        ratelimit.hit(f"chat:start:{member.pk}", limit=starts_per_hour(), window=3600)
+    except ratelimit.RateLimited as exc:
+        raise ChatRateLimited(exc.retry_after)
+    now = now or timezone.now()
+    live_now = ChatSettings.load().is_open(now)
+    chat = Chat.objects.create(
+        member=member,
+        topic=topic,
+        status=ChatStatus.WAITING if live_now else ChatStatus.OFFLINE,
+        language=member.preferred_language or settings.LANGUAGE_CODE,
+        created_at=now,
+    )
+    _append(chat=chat, kind=MessageKind.MEMBER, author=member, body=body, html=html)
+    _system(chat, "waiting" if live_now else "offline")
+    transaction.on_commit(live.queue_changed)
+    return chat
+
+
+def message_post(*, chat: Chat, author: User, body, client_id="") -> tuple[ChatMessage, bool]:
+    """Store a message, then broadcast it after commit; a repeated ``client_id`` returns the stored one.
+
+    The hot path of the chat: the permission holds in the counter UPDATE's WHERE clause (open chat,
+    the member or the moderator holding it), so no separate locking read is needed.
+    """
+    client_id = _clean_client_id(client_id)
+    if not author.is_authenticated or not author.is_active:
+        raise PermissionDenied
+    body = _clean_body(body)
+    html = _rendered(body)
+    if author.pk == chat.member_id:
+        kind, allowed = MessageKind.MEMBER, Q(member_id=author.pk, status__in=OPEN_STATUSES)
+    else:
+        kind, allowed = MessageKind.STAFF, Q(moderator_id=author.pk, status=ChatStatus.ACTIVE)
+    try:
+        with transaction.atomic():
+            if not Chat.objects.filter(allowed, pk=chat.pk).update(last_seq=F("last_seq") + 1):
+                raise PermissionDenied
+            _rate_limit_message(author)
+            seq = Chat.objects.filter(pk=chat.pk).values_list("last_seq", flat=True).get()
+            message = ChatMessage.objects.create(
+                chat=chat, seq=seq, kind=kind, author=author, body=body, body_html=html, client_id=client_id
+            )
+            _broadcast_message(chat, message, handle=author.public_name)
+    except IntegrityError:
+        existing = ChatMessage.objects.filter(chat=chat, client_id=client_id).first() if client_id else None
+        if existing is None or existing.author_id != author.pk:
+            raise ValidationError({"client_id": _("Invalid message reference.")})
+        return existing, False
+    chat.last_seq = seq
+    return message, True
+
+
+def messages_mark_delivered(*, chat: Chat, reader: User, up_to_seq) -> int:
+    """The reader's client has shown everything up to ``up_to_seq``: the other side's lines become delivered."""
+    if not permissions.can_view_chat(reader, chat):
+        raise PermissionDenied
+    if isinstance(up_to_seq, bool) or not isinstance(up_to_seq, int) or up_to_seq < 0:
+        raise ValidationError({"seq": _("Invalid sequence number.")})
+    if reader.pk == chat.member_id:
+        others = Q(kind=MessageKind.STAFF)
+    elif reader.pk == chat.moderator_id:
+        others = Q(kind=MessageKind.MEMBER)
+    else:
+        return 0  # observers do not confirm delivery for the participants
+    with transaction.atomic():
+        count = ChatMessage.objects.filter(others, chat=chat, seq__lte=up_to_seq, delivered_at__isnull=True).update(
+            delivered_at=timezone.now()
+        )
+        if count:
+            event = {
+                "type": "chat.delivered",
+                "seq": up_to_seq,
+                "kind": MessageKind.STAFF if reader.pk == chat.member_id else MessageKind.MEMBER,
+            }
+            transaction.on_commit(lambda: live.send(live.chat_group(chat.pk), event))
+    return count
+
+
+@transaction.atomic
+def chat_close(*, chat: Chat, actor: User, now=None) -> Chat:
+    """End the chat; whether the transcript is kept follows the member's ``chat_transcript`` consent."""
+    from consent.services import has_consent
+
+    chat = _locked(chat)
+    if not permissions.can_close_chat(actor, chat):
+        raise PermissionDenied
+    now = now or timezone.now()
+    kept = has_consent(chat.member, "chat_transcript")
+    chat.status = ChatStatus.CLOSED
+    chat.closed_at = now
+    chat.transcript_kept = kept
+    chat.purge_after = now + timedelta(days=consented_retention_days() if kept else retention_days())
+    chat.save(update_fields=["status", "closed_at", "transcript_kept", "purge_after"])
+    message = _system(chat, "closed", actor.public_name)
+    _broadcast_message(chat, message)
+    _broadcast_state(chat)
+    transaction.on_commit(lambda: events.chat_closed.send(chat=chat, actor=actor))
+    return chat
+
+
+@transaction.atomic
+def chat_thread_accept(*, chat: Chat, member: User) -> Chat:
+    """The member agrees: the conversation becomes a forum thread under their handle."""
+    from community.models import Forum
+    from community.services import thread_create
+
+    chat = _locked(chat)
+    if not permissions.can_accept_thread_offer(member, chat):
+        raise PermissionDenied
+    forum = Forum.objects.get(pk=chat.thread_offer_forum_id)
+    lines = []
+    for message in chat.messages.select_related("author").exclude(kind=MessageKind.SYSTEM).order_by("seq"):
+        if message.kind == MessageKind.MEMBER:
+            lines.append(message.body)
+        else:
+            quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+            lines.append(
+                _("**Support (@%(handle)s):**") % {"handle": message.author.public_name if message.author else "-"}
+                + "\n"
+                + quoted
+            )
+    body = "\n\n".join(lines)[:19_000]
+    thread = thread_create(forum=forum, author=member, title=chat.topic, body=body)
+    chat.thread = thread
+    chat.save(update_fields=["thread"])
+    message = _system(chat, "thread", thread.get_absolute_url())
+    _broadcast_message(chat, message)
+    _broadcast_state(chat, queue=False)
+    return chat
+
+
+# --- moderators ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def chat_take(*, chat: Chat, moderator: User, now=None) -> Chat:
+    """A moderator takes a waiting chat; a second moderator taking it at the same time is refused."""
+    chat = _locked(chat)
+    if not permissions.can_take_chat(moderator, chat):
+        raise PermissionDenied
+    chat.status = ChatStatus.ACTIVE
+    chat.moderator = moderator
+    chat.taken_at = now or timezone.now()
+    chat.save(update_fields=["status", "moderator", "taken_at"])
+    message = _system(chat, "taken", moderator.public_name)
+    _broadcast_message(chat, message)
+    _broadcast_state(chat)
+    return chat
+
+
+@transaction.atomic
+def chat_transfer(*, chat: Chat, actor: User, to: User) -> Chat:
+    """Hand an active chat to another moderator, who is told in the app."""
+    from portal.notifications import notification_send
+
+    chat = _locked(chat)
+    if chat.status != ChatStatus.ACTIVE or not permissions.can_manage_chat(actor, chat):
+        raise PermissionDenied
+    if to.pk == actor.pk or to.pk == chat.member_id or not permissions.is_chat_moderator(to):
+        raise ValidationError({"to": _("Choose another moderator.")})
+    chat.moderator = to
+    chat.save(update_fields=["moderator"])
+    message = _system(chat, "transferred", actor.public_name, to.public_name)
+    _broadcast_message(chat, message)
+    _broadcast_state(chat)
+    notification_send(
+        recipient=to,
+        kind="chat.assigned",
+        title=_("A chat was transferred to you: %(topic)s") % {"topic": chat.topic},
+        url=f"/chat/console/{chat.pk}/",
+    )
+    return chat
+
+
+def _normalise_tag(name) -> tuple[str, str]:
+    name = " ".join(str(name or "").strip().lstrip("#").split()).lower()
+    if not name:
+        raise ValidationError({"tag": _("A tag cannot be empty.")})
+    if len(name) > TAG_MAX:
+        raise ValidationError({"tag": _("A tag has at most %(max)d characters.") % {"max": TAG_MAX}})
+    slug = slugify(name)
+    if not slug:
+        raise ValidationError({"tag": _("A tag needs at least one letter or digit.")})
+    return name, slug
+
+
+@transaction.atomic
+def chat_tag_add(*, chat: Chat, actor: User, name) -> ChatTag | None:
+    """Tag a chat; sends ``events.chat_tagged`` after commit (the CRM's interest). None if already tagged."""
+    if not permissions.can_tag_chat(actor, chat):
+        raise PermissionDenied
+    name, slug = _normalise_tag(name)
+    if chat.tags.filter(slug=slug).exists():
+        return None
+    if chat.tags.count() >= 5:
+        raise ValidationError({"tag": _("A chat has at most %(max)d tags.") % {"max": 5}})
+    tag = ChatTag.objects.create(chat=chat, name=name, slug=slug, added_by=actor)
+    event = {"type": "chat.tags", "tags": list(chat.tags.values_list("name", flat=True))}
+    transaction.on_commit(lambda: live.send(live.chat_group(chat.pk), event))
+    transaction.on_commit(lambda: events.chat_tagged.send(chat=chat, tag=tag, actor=actor))
+    return tag
+
+
+@transaction.atomic
+def chat_thread_offer(*, chat: Chat, actor: User, forum) -> Chat:
+    """Propose publishing the conversation as a thread; nothing is published until the member accepts."""
+    from community.permissions import can_view_forum
+
+    chat = _locked(chat)
+    if not permissions.can_manage_chat(actor, chat) or chat.is_offline or chat.thread_id:
+        raise PermissionDenied
+    if forum is None or forum.is_private or not can_view_forum(chat.member, forum):
+        raise ValidationError({"forum": _("Choose a public forum.")})
+    chat.thread_offer_forum = forum
+    chat.save(update_fields=["thread_offer_forum"])
+    message = _system(chat, "offer", forum.name)
+    _broadcast_message(chat, message)
+    _broadcast_state(chat, queue=False)
+    return chat
+
+
+@transaction.atomic
+def offline_answer(*, chat: Chat, moderator: User, body: str) -> ChatMessage:
+    """Answer an offline message: stored in the chat, the member is notified in the app and by e-mail."""
+    from portal.notifications import in_language, notification_send
+
+    chat = _locked(chat)
+    if not permissions.can_answer_offline(moderator, chat):
+        raise PermissionDenied
+    body = _clean_body(body)
+    html = _rendered(body)
+    message = _append(chat=chat, kind=MessageKind.STAFF, author=moderator, body=body, html=html)
+    chat.status = ChatStatus.ANSWERED
+    chat.moderator = moderator
+    chat.closed_at = timezone.now()
+    from consent.services import has_consent
+
+    chat.transcript_kept = has_consent(chat.member, "chat_transcript")
+    days = consented_retention_days() if chat.transcript_kept else retention_days()
+    chat.purge_after = chat.closed_at + timedelta(days=days)
+    chat.save(update_fields=["status", "moderator", "closed_at", "transcript_kept", "purge_after"])
+    with in_language(chat.member):
+        notification_send(
+            recipient=chat.member,
+            kind="chat.answer",
+            title=_("Support answered your message: %(topic)s") % {"topic": chat.topic},
+            url=chat.get_absolute_url(),
+            body=body,
+        )
+    _broadcast_message(chat, message, handle=moderator.public_name)
+    _broadcast_state(chat)
+    return message
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+def retention_due(*, now=None):
+    """Closed chats whose time is up (what the next retention run deletes)."""
+    now = now or timezone.now()
+    return Chat.objects.filter(purge_after__lte=now).exclude(status__in=OPEN_STATUSES)
+
+
+@transaction.atomic
+def chat_retention_run(*, now=None) -> int:
+    """Delete chats past their retention; a withdrawn consent shortens a kept transcript to the short period."""
+    from consent.services import has_consent
+
+    now = now or timezone.now()
+    for chat in Chat.objects.filter(transcript_kept=True, closed_at__isnull=False).select_related("member"):
+        if not has_consent(chat.member, "chat_transcript"):
+            chat.transcript_kept = False
+            chat.purge_after = min(chat.purge_after or now, chat.closed_at + timedelta(days=retention_days()))
+            chat.save(update_fields=["transcript_kept", "purge_after"])
+    due = list(retention_due(now=now).values_list("pk", flat=True))
+    ChatMessage.objects.filter(chat_id__in=due).delete()
+    ChatTag.objects.filter(chat_id__in=due).delete()
+    Chat.objects.filter(pk__in=due).delete()
+    return len(due)

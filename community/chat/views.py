@@ -1,0 +1,192 @@
+"""Chat pages: the member's chat, the transcript download and the moderator console (thin: services do the work)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from community.chat import permissions, selectors, services
+from community.chat.forms import ChatStartForm, OfflineAnswerForm
+from community.chat.models import CannedReply, ChatSettings, ChatStatus, MessageKind
+
+
+def _client_strings() -> dict:
+    """Texts the chat script shows, in the page's language (the script has no catalogue of its own)."""
+    return {
+        "connected": _("Connected"),
+        "reconnecting": _("Connection lost, reconnecting…"),
+        "offline": _("You are offline. Messages are sent when the connection is back."),
+        "refused": _("The chat connection was refused. Please reload the page."),
+        "sending": _("Sending…"),
+        "sent": _("Sent"),
+        "delivered": _("Delivered"),
+        "typing": _("%s is typing…"),
+        "queue": _("Your place in the queue: %s"),
+        "handled_by": _("Handled by %s"),
+        "support": _("Support"),
+        "deleted": _("deleted member"),
+        "statuses": {code: str(label) for code, label in ChatStatus.choices},
+        "empty": {
+            "waiting": _("Nobody is waiting."),
+            "active": _("No active chats."),
+            "offline": _("No offline messages."),
+        },
+    }
+
+
+def _require_moderator(request) -> None:
+    if not permissions.is_chat_moderator(request.user):
+        raise PermissionDenied
+
+
+def _lines(chat) -> list[dict]:
+    return [
+        {"message": m, "html": selectors.message_html(m)}
+        for m in chat.messages.select_related("author").order_by("seq")
+    ]
+
+
+@login_required
+def chat_home(request):
+    """Start a chat, or continue the open one; earlier chats with their transcripts."""
+    open_chat = selectors.open_chat_for(request.user)
+    if open_chat is not None:
+        return redirect(open_chat.get_absolute_url())
+    form = ChatStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            chat = services.chat_start(
+                member=request.user, topic=form.cleaned_data["topic"], body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except services.ChatRateLimited as exc:
+            form.add_error(None, str(exc))
+        except PermissionDenied:
+            form.add_error(None, _("You cannot start a chat with this account."))
+        else:
+            return redirect(chat.get_absolute_url())
+    return render(
+        request,
+        "chat/chat_home.html",
+        {
+            "form": form,
+            "is_open": ChatSettings.load().is_open(),
+            "earlier": selectors.chats_of_member(member=request.user),
+            "chat_strings": _client_strings(),
+        },
+    )
+
+
+@login_required
+def chat_room(request, chat_id: int):
+    """The member's chat page: rendered in full, so a reload shows everything; the socket adds what follows."""
+    chat = permissions.access_chat(request.user, chat_id)
+    if chat.member_id != request.user.pk:
+        return redirect("chat:console_chat", chat_id=chat.pk)
+    lines = _lines(chat)
+    first = next((line["message"].body for line in lines if line["message"].kind == MessageKind.MEMBER), "")
+    return render(
+        request,
+        "chat/chat_room.html",
+        {
+            "chat": chat,
+            "lines": lines,
+            "queue_position": selectors.queue_position(chat),
+            "suggestions": selectors.kb_suggestions(f"{chat.topic} {first}") if chat.is_open else [],
+            "can_post": permissions.can_post_in_chat(request.user, chat),
+            "can_accept_offer": permissions.can_accept_thread_offer(request.user, chat),
+            "chat_strings": _client_strings(),
+        },
+    )
+
+
+@login_required
+def chat_transcript(request, chat_id: int):
+    """A plain-text download of one's own chat (moderators may download any)."""
+    chat = permissions.access_chat(request.user, chat_id)
+    response = HttpResponse(selectors.transcript_text(chat), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="chat-{chat.pk}.txt"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def chat_accept_thread(request, chat_id: int):
+    """The member agrees to publish the conversation as a forum thread."""
+    chat = permissions.access_chat(request.user, chat_id)
+    try:
+        chat = services.chat_thread_accept(chat=chat, member=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(chat.get_absolute_url())
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("This conversation cannot be published."))
+        return redirect(chat.get_absolute_url())
+    messages.success(request, _("Your conversation is now a forum thread."))
+    return redirect(chat.thread.get_absolute_url())
+
+
+@login_required
+def console(request):
+    """The moderators' queue: waiting, active and offline chats, updated live over the console socket."""
+    _require_moderator(request)
+    return render(request, "chat/console.html", {"lists": selectors.console_lists(), "chat_strings": _client_strings()})
+
+
+@login_required
+def console_chat(request, chat_id: int):
+    """One chat in the console: conversation, member's handle and earlier chats, canned replies and actions."""
+    _require_moderator(request)
+    chat = permissions.access_chat(request.user, chat_id)
+    from community.models import Forum
+
+    language = getattr(request, "LANGUAGE_CODE", "")
+    return render(
+        request,
+        "chat/console_chat.html",
+        {
+            "chat": chat,
+            "lines": _lines(chat),
+            "lists": selectors.console_lists(),
+            "earlier": selectors.chats_of_member(member=chat.member, exclude=chat.pk, limit=10),
+            "canned": [c for c in CannedReply.objects.all() if not c.language or c.language == language],
+            "moderators": [m for m in selectors.moderators() if m.pk not in (request.user.pk, chat.member_id)],
+            "forums": Forum.objects.filter(is_private=False).order_by("order", "name"),
+            "tags": list(chat.tags.all()),
+            "can_post": permissions.can_post_in_chat(request.user, chat),
+            "can_take": permissions.can_take_chat(request.user, chat),
+            "can_manage": permissions.can_manage_chat(request.user, chat) and chat.is_open,
+            "can_answer": permissions.can_answer_offline(request.user, chat),
+            "answer_form": OfflineAnswerForm(),
+            "chat_strings": _client_strings(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def console_answer(request, chat_id: int):
+    """Answer an offline message; the member is notified."""
+    _require_moderator(request)
+    chat = permissions.access_chat(request.user, chat_id)
+    form = OfflineAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.offline_answer(chat=chat, moderator=request.user, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except PermissionDenied:
+            messages.error(request, _("This message was already answered."))
+        else:
+            messages.success(request, _("Your answer was sent to the member."))
+    else:
+        messages.error(request, _("Please write an answer."))
+    return redirect("chat:console_chat", chat_id=chat.pk)

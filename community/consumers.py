@@ -1,0 +1,53 @@
+"""WebSocket endpoint of a thread page: pushes new posts to members who may view the thread."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from community import permissions
+from community.live import thread_group
+
+
+class ThreadConsumer(AsyncJsonWebsocketConsumer):
+    """Joins the thread's group only after the same visibility check the thread page uses."""
+
+    async def connect(self):
+        self.group = None
+        thread_id = self.scope["url_route"]["kwargs"]["thread_id"]
+        if not await self._may_view(thread_id):
+            await self.close(code=4403)
+            return
+        self.group = thread_group(thread_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    @database_sync_to_async
+    def _may_view(self, thread_id: int) -> bool:
+        user = self.scope.get("user")
+        try:
+            permissions.access_thread(user, thread_id)
+        except Http404:
+            return False
+        return True
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        # The socket is one-way; anything a client sends gets an error frame and changes nothing.
+        await self.send_json({"type": "error", "error": "read_only"})
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        import json
+
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def post_created(self, event):
+        await self.send_json({"type": "post", "post_id": event["post_id"], "html": event["html"]})

@@ -1,0 +1,29 @@
+"""Live updates: a channel-layer group per thread; services call ``broadcast_post`` after commit."""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+def thread_group(thread_id: int) -> str:
+    return f"community.thread.{thread_id}"
+
+
+def broadcast_post(post) -> None:
+    """Send the new post's viewer-neutral HTML to every open page of its thread (never raises)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    html = render_to_string("community/includes/post_live.html", {"post": post})
+    try:
+        async_to_sync(layer.group_send)(
+            thread_group(post.thread_id), {"type": "post.created", "post_id": post.pk, "html": html}
+        )
+    except Exception:
+        logger.exception("Live update for post %s failed", post.pk)

@@ -1,0 +1,234 @@
+"""Who may see and do what in the forums; every web, WebSocket and admin path asks here.
+
+Visibility is computed in SQL (one query with EXISTS subqueries over guardian's
+object permission tables) so lists and pages keep a fixed query budget.
+"""
+
+from __future__ import annotations
+
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.utils import timezone
+from guardian.models import GroupObjectPermission, UserObjectPermission
+
+from community.models import Forum, Post, Thread
+from community.models.forum import PostStatus, ThreadState
+from portal.roles import Role
+
+VIEW_FORUM = "view_forum"
+MODERATE_FORUM = "moderate_forum"
+
+
+def _object_perm_ids(user, *codenames: str):
+    """Subqueries of forum ids on which ``user`` holds any of ``codenames`` directly or through a group."""
+    direct = (
+        UserObjectPermission.objects.filter(
+            user_id=user.pk,
+            permission__codename__in=codenames,
+            content_type__app_label="community",
+            content_type__model="forum",
+        )
+        .annotate(forum_pk=Cast("object_pk", BigIntegerField()))
+        .values("forum_pk")
+    )
+    grouped = (
+        GroupObjectPermission.objects.filter(
+            group__user=user.pk,
+            permission__codename__in=codenames,
+            content_type__app_label="community",
+            content_type__model="forum",
+        )
+        .annotate(forum_pk=Cast("object_pk", BigIntegerField()))
+        .values("forum_pk")
+    )
+    return direct, grouped
+
+
+def _moderator_role_exists(user):
+    from django.contrib.auth.models import Group
+
+    return Exists(Group.objects.filter(user=user.pk, name=Role.MODERATOR))
+
+
+def forum_visibility_q(user, prefix: str = "") -> Q:
+    """A Q over ``Forum`` (or through ``prefix`` like ``forum__``) matching what ``user`` may view."""
+    public = Q(**{f"{prefix}is_private": False})
+    if user is None or not user.is_authenticated:
+        return public
+    if user.is_superuser:
+        return Q()
+    direct, grouped = _object_perm_ids(user, VIEW_FORUM, MODERATE_FORUM)
+    pk = f"{prefix}pk" if prefix else "pk"
+    return public | Q(**{f"{pk}__in": direct}) | Q(**{f"{pk}__in": grouped}) | Q(_moderator_role_exists(user))
+
+
+def moderation_annotation(user, forum_ref: str = "pk"):
+    """An expression that is true when ``user`` moderates the forum at ``forum_ref``."""
+    from django.db.models import Value
+
+    if user is None or not user.is_authenticated:
+        return Value(False)
+    if user.is_superuser:
+        return Value(True)
+    mod_direct, mod_grouped = _object_perm_ids(user, MODERATE_FORUM)
+    from django.contrib.auth.models import Group
+
+    return (
+        Exists(Group.objects.filter(user=user.pk, name=Role.MODERATOR))
+        | Exists(mod_direct.filter(forum_pk=OuterRef(forum_ref)))
+        | Exists(mod_grouped.filter(forum_pk=OuterRef(forum_ref)))
+    )
+
+
+def visible_forums(user) -> QuerySet[Forum]:
+    return Forum.objects.filter(forum_visibility_q(user))
+
+
+def thread_public_q(user, prefix: str = "") -> Q:
+    """Threads a non-moderator sees: not hidden, not held (authors see their own held thread)."""
+    q = ~Q(**{f"{prefix}state": ThreadState.HIDDEN}) & Q(**{f"{prefix}is_held": False})
+    if user is not None and user.is_authenticated:
+        q |= Q(**{f"{prefix}is_held": True, f"{prefix}author_id": user.pk}) & ~Q(
+            **{f"{prefix}state": ThreadState.HIDDEN}
+        )
+    return q
+
+
+def is_moderator(user) -> bool:
+    """Role-level moderator (back office queue, every forum)."""
+    from portal.roles import has_role
+
+    return bool(user and user.is_authenticated and (user.is_superuser or has_role(user, Role.MODERATOR)))
+
+
+def can_moderate_forum(user, forum: Forum) -> bool:
+    annotated = getattr(forum, "viewer_can_moderate", None)
+    if annotated is not None:
+        return bool(annotated)
+    if not user or not user.is_authenticated:
+        return False
+    return is_moderator(user) or user.has_perm(f"community.{MODERATE_FORUM}", forum)
+
+
+def can_view_forum(user, forum: Forum) -> bool:
+    if not forum.is_private:
+        return True
+    if not user or not user.is_authenticated:
+        return False
+    return visible_forums(user).filter(pk=forum.pk).exists()
+
+
+def can_moderate_thread(user, thread: Thread) -> bool:
+    annotated = getattr(thread, "viewer_can_moderate", None)
+    if annotated is not None:
+        return bool(annotated)
+    return can_moderate_forum(user, thread.forum)
+
+
+def can_view_thread(user, thread: Thread) -> bool:
+    if can_moderate_thread(user, thread):
+        return True
+    if thread.state == ThreadState.HIDDEN:
+        return False
+    if thread.is_held and not (user and user.is_authenticated and thread.author_id == user.pk):
+        return False
+    return True
+
+
+def can_view_post(user, post: Post) -> bool:
+    if post.status == PostStatus.PUBLISHED:
+        return True
+    if can_moderate_thread(user, post.thread):
+        return True
+    return bool(user and user.is_authenticated and post.author_id == user.pk and post.status == PostStatus.HELD)
+
+
+def posting_block_reason(user) -> str:
+    """Why ``user`` may not post at all right now ('' when they may)."""
+    if not user or not user.is_authenticated:
+        return "anonymous"
+    if not user.is_active or user.erased_at:
+        return "inactive"
+    if user.is_suspended(timezone.now()):
+        return "suspended"
+    return ""
+
+
+def can_reply_to_thread(user, thread: Thread) -> bool:
+    if posting_block_reason(user):
+        return False
+    if thread.state == ThreadState.HIDDEN:
+        return False
+    if thread.state == ThreadState.LOCKED:
+        return can_moderate_thread(user, thread)
+    return True
+
+
+def can_accept_answer(user, thread: Thread) -> bool:
+    if not user or not user.is_authenticated or thread.state in (ThreadState.HIDDEN,):
+        return False
+    if thread.blog_page_id:
+        return False
+    return thread.author_id == user.pk or can_moderate_thread(user, thread)
+
+
+def can_edit_post(user, post: Post) -> bool:
+    if not user or not user.is_authenticated:
+        return False
+    if can_moderate_thread(user, post.thread):
+        return True
+    return (
+        post.author_id == user.pk
+        and not posting_block_reason(user)
+        and post.status != PostStatus.HIDDEN
+        and post.thread.state not in (ThreadState.LOCKED, ThreadState.HIDDEN)
+    )
+
+
+def can_flag_post(user, post: Post) -> bool:
+    return bool(user and user.is_authenticated and post.author_id != user.pk and post.is_published)
+
+
+def can_react_to_post(user, post: Post) -> bool:
+    return bool(user and user.is_authenticated and post.author_id != user.pk and post.is_published)
+
+
+def can_tag_thread(user, thread: Thread) -> bool:
+    if not user or not user.is_authenticated:
+        return False
+    return can_moderate_thread(user, thread) or (thread.author_id == user.pk and not posting_block_reason(user))
+
+
+def can_see_history(user, post: Post) -> bool:
+    return can_moderate_thread(user, post.thread)
+
+
+def thread_queryset_for(user) -> QuerySet[Thread]:
+    """Threads in forums ``user`` may view, annotated with ``viewer_can_moderate``."""
+    return Thread.objects.filter(forum_visibility_q(user, "forum__")).annotate(
+        viewer_can_moderate=moderation_annotation(user, "forum_id")
+    )
+
+
+def access_thread(user, thread_id: int, *, related=()) -> Thread:
+    """The thread if ``user`` may view it, else Http404 (never reveal that a private thread exists)."""
+    thread = thread_queryset_for(user).select_related("forum", *related).filter(pk=thread_id).first()
+    if thread is None or not can_view_thread(user, thread):
+        raise Http404
+    return thread
+
+
+def access_post(user, post_id: int) -> Post:
+    """The post if ``user`` may view it and its thread, else Http404."""
+    post = (
+        Post.objects.select_related("thread", "thread__forum", "author")
+        .filter(thread__in=thread_queryset_for(user).values("pk"), pk=post_id)
+        .first()
+    )
+    if post is None:
+        raise Http404
+    post.thread = access_thread(user, post.thread_id)
+    if not can_view_post(user, post):
+        raise Http404
+    return post

@@ -1,0 +1,222 @@
+"""Reads the forum pages need, with their prefetching, so templates never query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from wagtail.search.backends import get_search_backend
+
+from community import permissions
+from community.models import Flag, Forum, ModerationAction, Post, PostRevision, Reaction, Tag, Thread
+from community.models.forum import PostStatus, ThreadState
+
+THREADS_PER_PAGE = 25
+POSTS_PER_PAGE = 50
+THREAD_FILTERS = ("newest", "unanswered", "answered", "mine")
+
+
+@dataclass
+class Page:
+    """A window of rows fetched as N+1 so no COUNT query is needed."""
+
+    items: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_number(self) -> int:
+        return self.number - 1
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, min(int(raw), 10_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def forum_list_visible_to(*, user) -> list[Forum]:
+    """Forums ``user`` may view, with their denormalised counters (one query)."""
+    return list(permissions.visible_forums(user).exclude(slug="blog-comments"))
+
+
+def forum_visible_to(*, user, slug: str) -> Forum | None:
+    return (
+        permissions.visible_forums(user)
+        .annotate(viewer_can_moderate=permissions.moderation_annotation(user))
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def thread_list_visible_to(*, user, forum: Forum, filter: str = "newest", tag: str = "", page=1) -> Page:
+    """One page of a forum's threads the viewer may see, newest activity first (tags from ``tag_labels``)."""
+    number = _page_number(page)
+    qs = Thread.objects.filter(forum=forum).select_related("author")
+    if not permissions.can_moderate_forum(user, forum):
+        qs = qs.filter(permissions.thread_public_q(user))
+    if filter == "unanswered":
+        qs = qs.filter(accepted_post__isnull=True, reply_count=0)
+    elif filter == "answered":
+        qs = qs.filter(accepted_post__isnull=False)
+    elif filter == "mine" and user.is_authenticated:
+        qs = qs.filter(author=user)
+    if tag:
+        qs = qs.filter(tags__slug=tag)
+    start = (number - 1) * THREADS_PER_PAGE
+    rows = list(qs.order_by("-is_pinned", "-last_activity_at", "-id")[start : start + THREADS_PER_PAGE + 1])
+    return Page(items=rows[:THREADS_PER_PAGE], number=number, has_next=len(rows) > THREADS_PER_PAGE)
+
+
+def thread_detail(*, user, thread_id: int) -> Thread:
+    """The thread with forum, author and accepted answer loaded; Http404 when not visible."""
+    return permissions.access_thread(user, thread_id, related=("author", "accepted_post", "accepted_post__author"))
+
+
+def _post_queryset(user, thread: Thread) -> QuerySet[Post]:
+    qs = Post.objects.filter(thread=thread).select_related("author")
+    if not permissions.can_moderate_thread(user, thread):
+        visible = Q(status=PostStatus.PUBLISHED)
+        if user.is_authenticated:
+            visible |= Q(author_id=user.pk) & ~Q(status=PostStatus.PUBLISHED)
+        qs = qs.filter(visible)
+    return qs
+
+
+def posts_for_thread(*, user, thread: Thread, page=1) -> Page:
+    """One page of the thread's posts in order, with the viewer's helpful marks in one extra query."""
+    number = _page_number(page)
+    start = (number - 1) * POSTS_PER_PAGE
+    rows = list(_post_queryset(user, thread).order_by("created_at", "id")[start : start + POSTS_PER_PAGE + 1])
+    items = rows[:POSTS_PER_PAGE]
+    marked: set[int] = set()
+    if user.is_authenticated and items:
+        marked = set(
+            Reaction.objects.filter(user=user, post_id__in=[p.pk for p in items]).values_list("post_id", flat=True)
+        )
+    for post in items:
+        post.thread = thread
+        post.viewer_marked_helpful = post.pk in marked
+    return Page(items=items, number=number, has_next=len(rows) > POSTS_PER_PAGE)
+
+
+def page_of_post(*, user, post: Post) -> int:
+    """The page number of the thread page that shows ``post``."""
+    before = _post_queryset(user, post.thread).filter(
+        Q(created_at__lt=post.created_at) | Q(created_at=post.created_at, id__lt=post.pk)
+    )
+    return before.count() // POSTS_PER_PAGE + 1
+
+
+def thread_tags(thread: Thread) -> list[Tag]:
+    return list(thread.tags.all())
+
+
+def tag_autocomplete(*, prefix: str, limit: int = 10) -> list[str]:
+    prefix = (prefix or "").strip().lower()[:40]
+    if not prefix:
+        return []
+    return list(Tag.objects.filter(name__startswith=prefix).order_by("name").values_list("name", flat=True)[:limit])
+
+
+def post_history(*, post: Post) -> list[PostRevision]:
+    return list(post.revisions.select_related("edited_by"))
+
+
+def search_visible_to(*, user, query: str, limit: int = 30) -> list[Thread]:
+    """Threads matching ``query`` in their title or any visible post, restricted to what ``user`` may see."""
+    query = " ".join((query or "").split())[:200]
+    if not query:
+        return []
+    backend = get_search_backend()
+    visible_threads = (
+        Thread.objects.filter(permissions.forum_visibility_q(user, "forum__"))
+        .filter(is_held=False)
+        .exclude(state=ThreadState.HIDDEN)
+    )
+    thread_hits = list(backend.search(query, Thread.objects.all(), operator="and")[: limit * 3])
+    post_hits = list(
+        backend.search(query, Post.objects.filter(status=PostStatus.PUBLISHED), operator="and")[: limit * 3]
+    )
+    candidate_ids: list[int] = []
+    for thread_id in [t.pk for t in thread_hits] + [p.thread_id for p in post_hits]:
+        if thread_id not in candidate_ids:
+            candidate_ids.append(thread_id)
+    found = {t.pk: t for t in visible_threads.filter(pk__in=candidate_ids).select_related("forum", "author")}
+    return [found[pk] for pk in candidate_ids if pk in found][:limit]
+
+
+def similar_threads(*, user, title: str, limit: int = 5) -> list[Thread]:
+    """Threads whose title looks like ``title``, answered ones first."""
+    title = " ".join((title or "").split())[:200]
+    if len(title) < 4:
+        return []
+    backend = get_search_backend()
+    words = [w for w in title.split() if len(w) > 2][:8]
+    if not words:
+        return []
+    hits = list(backend.search(" ".join(words), Thread.objects.all(), operator="or")[:50])
+    ids = [t.pk for t in hits]
+    visible = {
+        t.pk: t
+        for t in Thread.objects.filter(permissions.forum_visibility_q(user, "forum__"), pk__in=ids, is_held=False)
+        .exclude(state=ThreadState.HIDDEN)
+        .select_related("forum")
+    }
+    ordered = [visible[pk] for pk in ids if pk in visible]
+    ordered.sort(key=lambda t: 0 if t.accepted_post_id else 1)
+    return ordered[:limit]
+
+
+def blog_comments_for(*, page, user) -> dict:
+    """The blog post's comment thread and its visible comments (empty before the first comment)."""
+    thread = (
+        permissions.thread_queryset_for(user).select_related("forum").filter(blog_page=page).first()
+        if page.pk
+        else None
+    )
+    if thread is None:
+        return {"thread": None, "posts": []}
+    posts = [p for p in posts_for_thread(user=user, thread=thread).items if not p.is_question]
+    return {"thread": thread, "posts": posts}
+
+
+# --- moderation -------------------------------------------------------------------------
+
+
+def moderation_queue_for(*, user) -> dict:
+    """Open flags (grouped per post) and held posts in forums ``user`` moderates."""
+    threads = permissions.thread_queryset_for(user).filter(viewer_can_moderate=True).values("pk")
+    flagged_posts = list(
+        Post.objects.filter(
+            Exists(Flag.objects.filter(post=OuterRef("pk"), resolved_at__isnull=True)), thread__in=threads
+        )
+        .select_related("author", "thread", "thread__forum")
+        .prefetch_related(
+            Prefetch(
+                "flags",
+                queryset=Flag.objects.filter(resolved_at__isnull=True).select_related("reporter"),
+                to_attr="open_flags",
+            )
+        )
+        .order_by("created_at")[:200]
+    )
+    held_posts = list(
+        Post.objects.filter(thread__in=threads, status=PostStatus.HELD)
+        .select_related("author", "thread", "thread__forum")
+        .order_by("created_at")[:200]
+    )
+    return {"flagged": flagged_posts, "held": held_posts}
+
+
+def moderation_log(*, limit: int = 200) -> list[ModerationAction]:
+    return list(ModerationAction.objects.select_related("moderator", "member", "thread", "post")[:limit])

@@ -1,0 +1,117 @@
+"""Background work after a forum change: search index, notifications."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_tasks import task
+from wagtail.search import index
+
+from portal.models import User
+from portal.notifications import in_language, notification_send
+
+
+@task(queue_name="default")
+def reindex(*, refs: list) -> int:
+    """Update the search index for (model label, pk) pairs; missing rows leave the index."""
+    done = 0
+    for label, pk in refs:
+        model = apps.get_model(label)
+        obj = model.objects.filter(pk=pk).first()
+        if obj is not None:
+            index.insert_or_update_object(obj)
+            done += 1
+    return done
+
+
+@task(queue_name="default")
+def post_published(*, post_id: int) -> int:
+    """Index a new post and tell the thread's author and mentioned members; returns notifications sent."""
+    from community.models import Mention, Post
+    from community.models.forum import PostStatus
+    from community.permissions import can_view_forum
+
+    post = Post.objects.select_related("thread", "thread__forum", "thread__author", "author").filter(pk=post_id).first()
+    if post is None or post.status != PostStatus.PUBLISHED:
+        return 0
+    index.insert_or_update_object(post)
+    if post.is_question:
+        index.insert_or_update_object(post.thread)
+    thread = post.thread
+    author_name = post.author.public_name if post.author else _("deleted member")
+    sent = 0
+    notified: set[int] = set()
+    if post.author_id:
+        notified.add(post.author_id)
+    mentioned = User.objects.filter(
+        Q(pk__in=Mention.objects.filter(post=post).values("user_id")), is_active=True, erased_at__isnull=True
+    )
+    for user in mentioned:
+        if user.pk in notified or not can_view_forum(user, thread.forum):
+            continue
+        with in_language(user):
+            notification_send(
+                recipient=user,
+                kind="community.mention",
+                title=_("@%(handle)s mentioned you in “%(title)s”") % {"handle": author_name, "title": thread.title},
+                url=post.get_absolute_url(),
+            )
+        notified.add(user.pk)
+        sent += 1
+    recipient = thread.author
+    if (
+        not post.is_question
+        and recipient is not None
+        and recipient.pk not in notified
+        and can_view_forum(recipient, thread.forum)
+    ):
+        with in_language(recipient):
+            notification_send(
+                recipient=recipient,
+                kind="community.reply",
+                title=_("@%(handle)s replied to “%(title)s”") % {"handle": author_name, "title": thread.title},
+                url=post.get_absolute_url(),
+            )
+        sent += 1
+    return sent
+
+
+@task(queue_name="default")
+def answer_accepted(*, post_id: int, actor_id: int) -> bool:
+    """Tell the answer's author that it was accepted."""
+    from community.models import Post
+
+    post = Post.objects.select_related("thread", "author").filter(pk=post_id).first()
+    if post is None or post.author is None or post.author_id == actor_id:
+        return False
+    with in_language(post.author):
+        notification_send(
+            recipient=post.author,
+            kind="community.accepted",
+            title=_("Your answer in “%(title)s” was accepted") % {"title": post.thread.title},
+            url=post.get_absolute_url(),
+        )
+    return True
+
+
+MODERATION_MESSAGES = {
+    "post_hidden": gettext_lazy("A moderator hid your post in “%(title)s”"),
+    "thread_hidden": gettext_lazy("A moderator hid your thread “%(title)s”"),
+    "suspended": gettext_lazy("Your account is suspended from posting until %(until)s"),
+}
+
+
+@task(queue_name="default")
+def moderation_notice(*, user_id: int, message: str, params: dict, url: str, reason: str = "") -> bool:
+    """Tell a member about a moderation action on their content or account, in their language."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or message not in MODERATION_MESSAGES:
+        return False
+    with in_language(user):
+        title = str(MODERATION_MESSAGES[message]) % params
+        body = _("Reason: %(reason)s") % {"reason": reason} if reason else ""
+        return (
+            notification_send(recipient=user, kind="community.moderation", title=title, url=url, body=body) is not None
+        )

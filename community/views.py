@@ -1,0 +1,476 @@
+"""Member-facing forum pages: thin views over selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from community import permissions, selectors, services
+from community.forms import EditForm, FlagForm, ReasonForm, ReplyForm, TagForm, ThreadForm
+from community.models import Tag
+from portal.markup import render_markdown
+from portal.pii import find_personal_data, remove_personal_data
+
+PII_PLACEHOLDER = "[removed]"
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _pii_findings(*texts: str) -> list:
+    found = []
+    for text in texts:
+        found.extend(find_personal_data(text))
+    return found
+
+
+def _pii_decision(request, form, fields: tuple[str, ...]):
+    """The PII step shared by every posting form (works without JS).
+
+    Returns ``(ready, findings)``: ready means publish now; otherwise the page re-renders
+    with the warning. "Remove it" rewrites the fields, "Post anyway" publishes as written.
+    """
+    action = request.POST.get("action", "publish")
+    if action == "remove_pii":
+        data = request.POST.copy()
+        for name in fields:
+            data[name] = remove_personal_data(data.get(name, ""), PII_PLACEHOLDER)
+        form.data = data
+        form.is_bound = True
+        form._errors = None
+        form.is_valid()
+        return False, []
+    if action == "preview":
+        return False, _pii_findings(*(form.cleaned_data.get(n, "") for n in fields))
+    findings = _pii_findings(*(form.cleaned_data.get(n, "") for n in fields))
+    if findings and action != "post_anyway":
+        return False, findings
+    return True, []
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def url_bases() -> dict:
+    """Prefixes for per-row links, so long lists do not reverse a URL per row."""
+    root = reverse("community:index")
+    return {"post_url_base": f"{root}p/", "thread_url_base": f"{root}t/"}
+
+
+@require_GET
+def forum_index(request):
+    forums = selectors.forum_list_visible_to(user=request.user)
+    return render(request, "community/forum_index.html", {"forums": forums})
+
+
+@require_GET
+def forum_detail(request, slug: str):
+    forum = selectors.forum_visible_to(user=request.user, slug=slug)
+    if forum is None:
+        raise Http404
+    current = request.GET.get("filter", "newest")
+    if current not in selectors.THREAD_FILTERS:
+        current = "newest"
+    tag = request.GET.get("tag", "")[:50]
+    page = selectors.thread_list_visible_to(
+        user=request.user, forum=forum, filter=current, tag=tag, page=request.GET.get("page")
+    )
+    filters = [
+        ("newest", _("Newest activity")),
+        ("unanswered", _("Unanswered")),
+        ("answered", _("Answered")),
+    ]
+    if request.user.is_authenticated:
+        filters.append(("mine", _("My threads")))
+    return render(
+        request,
+        "community/forum_detail.html",
+        {
+            "forum": forum,
+            "page": page,
+            "threads": page.items,
+            "filters": filters,
+            "current": current,
+            "tag": tag,
+            **url_bases(),
+        },
+    )
+
+
+@require_GET
+def thread_detail(request, thread_id: int):
+    thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
+    page = selectors.posts_for_thread(user=request.user, thread=thread, page=request.GET.get("page"))
+    return render(request, "community/thread_detail.html", _thread_context(request, thread, page, ReplyForm()))
+
+
+def _thread_context(request, thread, page, form, findings=(), preview_html=""):
+    user = request.user
+    is_moderator = permissions.can_moderate_thread(user, thread)
+    accepted = thread.accepted_post if thread.accepted_post_id and thread.accepted_post.is_published else None
+    return {
+        "thread": thread,
+        "forum": thread.forum,
+        "page": page,
+        "posts": page.items,
+        "accepted": accepted,
+        "tags": selectors.thread_tags(thread),
+        "form": form,
+        "findings": findings,
+        "preview_html": preview_html,
+        "is_moderator": is_moderator,
+        "can_reply": permissions.can_reply_to_thread(user, thread),
+        "block_reason": permissions.posting_block_reason(user),
+        "can_accept": permissions.can_accept_answer(user, thread),
+        "can_tag": permissions.can_tag_thread(user, thread),
+        "tag_form": TagForm(),
+        "hide_form": ReasonForm(),
+        **url_bases(),
+    }
+
+
+@require_GET
+def post_redirect(request, post_id: int):
+    post = permissions.access_post(request.user, post_id)
+    number = selectors.page_of_post(user=request.user, post=post)
+    url = post.thread.get_absolute_url()
+    if number > 1:
+        url += f"?page={number}"
+    return HttpResponseRedirect(f"{url}#post-{post.pk}")
+
+
+@require_GET
+def search(request):
+    query = request.GET.get("q", "")
+    results = selectors.search_visible_to(user=request.user, query=query)
+    return render(request, "community/search.html", {"query": query, "results": results})
+
+
+@require_GET
+def similar(request):
+    """JSON for the ask form: threads like the title being typed, answered first."""
+    threads = selectors.similar_threads(user=request.user, title=request.GET.get("title", ""))
+    return JsonResponse(
+        {
+            "results": [
+                {"title": t.title, "url": t.get_absolute_url(), "answered": bool(t.accepted_post_id)} for t in threads
+            ]
+        }
+    )
+
+
+@require_GET
+def tag_suggestions(request):
+    return JsonResponse({"results": selectors.tag_autocomplete(prefix=request.GET.get("q", ""))})
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _blocked(request, exc: services.PostingBlocked, status=403):
+    return render(request, "community/blocked.html", {"message": exc.message}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def thread_create(request, slug: str):
+    forum = selectors.forum_visible_to(user=request.user, slug=slug)
+    if forum is None:
+        raise Http404
+    block = permissions.posting_block_reason(request.user)
+    form = ThreadForm(request.POST or None)
+    findings, similar_list, preview_html = [], [], ""
+    if request.method == "POST" and form.is_valid():
+        ready, findings = _pii_decision(request, form, ("title", "body"))
+        if ready:
+            try:
+                thread = services.thread_create(
+                    forum=forum,
+                    author=request.user,
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                    tags=form.tag_names(),
+                )
+            except services.PostingBlocked as exc:
+                return _blocked(request, exc)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                if thread.is_held:
+                    messages.info(request, _("Thanks! Your question is waiting for a moderator and will appear soon."))
+                else:
+                    messages.success(request, _("Your question is published."))
+                return redirect(thread)
+        if form.is_valid():
+            similar_list = selectors.similar_threads(user=request.user, title=form.cleaned_data["title"])
+            preview_html = render_markdown(form.cleaned_data["body"])
+    return render(
+        request,
+        "community/thread_form.html",
+        {
+            "forum": forum,
+            "form": form,
+            "findings": findings,
+            "similar": similar_list,
+            "preview_html": preview_html,
+            "block_reason": block,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_reply(request, thread_id: int):
+    thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
+    initial = {}
+    if request.method == "GET" and request.GET.get("quote"):
+        try:
+            quoted = permissions.access_post(request.user, int(request.GET["quote"]))
+        except (ValueError, Http404):
+            quoted = None
+        if quoted is not None and quoted.thread_id == thread.pk and quoted.is_published:
+            name = quoted.author.public_name if quoted.author else _("deleted member")
+            lines = "\n".join(f"> {line}" for line in quoted.body.splitlines())
+            initial["body"] = f"> **@{name}** {_('wrote')}:\n{lines}\n\n"
+    form = ReplyForm(request.POST or None, initial=initial)
+    findings, preview_html = [], ""
+    if request.method == "POST" and form.is_valid():
+        ready, findings = _pii_decision(request, form, ("body",))
+        if ready:
+            try:
+                post = services.post_create(thread=thread, author=request.user, body=form.cleaned_data["body"])
+            except services.PostingBlocked as exc:
+                return _blocked(request, exc)
+            except PermissionDenied:
+                raise
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                if not post.is_published:
+                    messages.info(request, _("Thanks! Your reply is waiting for a moderator and will appear soon."))
+                return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
+        if form.is_valid():
+            preview_html = render_markdown(form.cleaned_data["body"])
+    return render(
+        request,
+        "community/reply_form.html",
+        {
+            "thread": thread,
+            "form": form,
+            "findings": findings,
+            "preview_html": preview_html,
+            "can_reply": permissions.can_reply_to_thread(request.user, thread),
+            "block_reason": permissions.posting_block_reason(request.user),
+        },
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_edit(request, post_id: int):
+    post = permissions.access_post(request.user, post_id)
+    if not permissions.can_edit_post(request.user, post):
+        raise PermissionDenied
+    form = EditForm(request.POST or None, initial={"body": post.body})
+    findings = []
+    if request.method == "POST" and form.is_valid():
+        ready, findings = _pii_decision(request, form, ("body",))
+        if ready:
+            try:
+                services.post_edit(post=post, editor=request.user, body=form.cleaned_data["body"])
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Your changes are saved."))
+                return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
+    return render(request, "community/post_edit.html", {"post": post, "form": form, "findings": findings})
+
+
+@require_GET
+def post_history(request, post_id: int):
+    post = permissions.access_post(request.user, post_id)
+    if not permissions.can_see_history(request.user, post):
+        raise PermissionDenied
+    return render(
+        request, "community/post_history.html", {"post": post, "revisions": selectors.post_history(post=post)}
+    )
+
+
+@login_required
+@require_POST
+def answer_accept(request, post_id: int):
+    post = permissions.access_post(request.user, post_id)
+    thread = post.thread
+    if request.POST.get("undo"):
+        services.answer_unaccept(thread=thread, actor=request.user)
+        messages.info(request, _("The answer is no longer marked as accepted."))
+    else:
+        try:
+            services.answer_accept(thread=thread, post=post, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, _("Marked as the accepted answer."))
+    return redirect(thread)
+
+
+@login_required
+@require_POST
+def reaction_toggle(request, post_id: int):
+    post = permissions.access_post(request.user, post_id)
+    marked = services.reaction_toggle(post=post, user=request.user)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"marked": marked, "count": post.helpful_count})
+    return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_flag(request, post_id: int):
+    post = permissions.access_post(request.user, post_id)
+    if not permissions.can_flag_post(request.user, post):
+        raise PermissionDenied
+    form = FlagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.post_flag(
+                post=post, reporter=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+            )
+        except services.PostingBlocked as exc:
+            return _blocked(request, exc, status=429)
+        messages.success(request, _("Thank you. A moderator will look at this post."))
+        return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
+    return render(request, "community/post_flag.html", {"post": post, "form": form})
+
+
+@login_required
+@require_POST
+def thread_tag_add(request, thread_id: int):
+    thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please enter a tag of at most 40 characters."))
+        return redirect(thread)
+    try:
+        services.thread_tag_add(thread=thread, name=form.cleaned_data["tag"], actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect(thread)
+
+
+@login_required
+@require_POST
+def thread_tag_remove(request, thread_id: int, tag_slug: str):
+    thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
+    tag = Tag.objects.filter(slug=tag_slug).first()
+    if tag is None:
+        raise Http404
+    services.thread_tag_remove(thread=thread, tag=tag, actor=request.user)
+    return redirect(thread)
+
+
+@login_required
+@require_POST
+def thread_moderate(request, thread_id: int):
+    """Moderator buttons on the thread page: lock, pin, hide (with reason), restore."""
+    thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
+    if not permissions.can_moderate_thread(request.user, thread):
+        raise PermissionDenied
+    action = request.POST.get("action")
+    reason = request.POST.get("reason", "")
+    try:
+        if action in ("lock", "unlock"):
+            services.thread_set_locked(thread=thread, moderator=request.user, locked=action == "lock", reason=reason)
+        elif action in ("pin", "unpin"):
+            services.thread_set_pinned(thread=thread, moderator=request.user, pinned=action == "pin")
+        elif action in ("hide", "restore"):
+            services.thread_set_hidden(thread=thread, moderator=request.user, hidden=action == "hide", reason=reason)
+        else:
+            return render(request, "community/blocked.html", {"message": _("Unknown action.")}, status=400)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Done."))
+    return redirect(thread)
+
+
+@login_required
+@require_POST
+def post_moderate(request, post_id: int):
+    """Moderator buttons on a post: approve a held post, hide with a reason, restore."""
+    post = permissions.access_post(request.user, post_id)
+    if not permissions.can_moderate_thread(request.user, post.thread):
+        raise PermissionDenied
+    action = request.POST.get("action")
+    try:
+        if action == "approve":
+            services.post_approve(post=post, moderator=request.user)
+        elif action == "hide":
+            services.post_hide(post=post, moderator=request.user, reason=request.POST.get("reason", ""))
+        elif action == "restore":
+            services.post_restore(post=post, moderator=request.user)
+        elif action == "dismiss":
+            services.flags_dismiss(post=post, moderator=request.user)
+        else:
+            return render(request, "community/blocked.html", {"message": _("Unknown action.")}, status=400)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Done."))
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/admin/community/"):
+        return HttpResponseRedirect(next_url)
+    return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
+
+
+@login_required
+@require_POST
+def blog_comment(request, page_id: int):
+    """A comment under a blog post: a reply in the post's community thread."""
+    from community.models import BlogPage
+
+    page = BlogPage.objects.live().public().filter(pk=page_id).first()
+    if page is None:
+        raise Http404
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please write a comment of at most 20,000 characters."))
+        return HttpResponseRedirect(page.url + "#comments")
+    ready, findings = _pii_decision(request, form, ("body",))
+    if not ready:
+        return render(
+            request,
+            "community/reply_form.html",
+            {
+                "thread": {"title": page.title},
+                "form": form,
+                "findings": findings,
+                "preview_html": render_markdown(form.cleaned_data.get("body", "")),
+                "can_reply": True,
+                "action_url": reverse("community:blog_comment", args=[page.pk]),
+                "back_url": page.url,
+            },
+        )
+    thread = services.blog_comment_thread(page=page)
+    try:
+        post = services.post_create(thread=thread, author=request.user, body=form.cleaned_data["body"])
+    except services.PostingBlocked as exc:
+        return _blocked(request, exc)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return HttpResponseRedirect(page.url + "#comments")
+    if not post.is_published:
+        messages.info(request, _("Thanks! Your comment is waiting for a moderator and will appear soon."))
+    return HttpResponseRedirect(f"{page.url}#post-{post.pk}")

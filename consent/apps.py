@@ -1,0 +1,44 @@
+from django.apps import AppConfig
+
+
+class ConsentConfig(AppConfig):
+    name = "consent"
+    verbose_name = "Privacy"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+        from django.utils.module_loading import autodiscover_modules
+
+        import consent.registry  # noqa: F401  (registers the system check)
+        from portal.roles import Role, grant
+
+        autodiscover_modules("personal_data")
+        grant(
+            Role.DPO,
+            "consent.reidentify_pseudonym",
+            "consent.view_record_of_processing",
+            "consent.verify_ledger",
+            "consent.view_auditentry",
+            "consent.view_purpose",
+            "consent.change_purpose",
+            "consent.view_noticeversion",
+            "consent.add_noticeversion",
+        )
+        grant(
+            Role.ADMINISTRATOR,
+            "consent.view_record_of_processing",
+            "consent.verify_ledger",
+            "consent.view_purpose",
+            "consent.change_purpose",
+            "consent.view_noticeversion",
+            "consent.add_noticeversion",
+        )
+        post_migrate.connect(_install_defaults, sender=self, dispatch_uid="consent.install_defaults")
+
+
+def _install_defaults(sender, using="default", **kwargs):
+    """Default purposes exist after every migrate and every test flush."""
+    from consent.models import NoticeVersion, Purpose
+    from consent.purposes import install_default_purposes
+
+    install_default_purposes(Purpose, NoticeVersion)

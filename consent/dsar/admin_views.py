@@ -1,0 +1,195 @@
+"""The DPO console in the back office (mounted by wagtail_hooks): thin, every action is a service call."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from consent.dsar import permissions, selectors, services
+from consent.dsar.forms import ExtendForm, NoteForm, RectifyForm, StaffRequestForm
+from consent.dsar.models import AccessRequest, RequestKind, RequestState
+from consent.dsar.requests import InvalidTransition, urgency
+from consent.dsar.retention import retention_preview
+
+
+class ConsoleView(WagtailAdminTemplateMixin, TemplateView):
+    """Base: DPO only, the admin's page furniture."""
+
+    header_icon = "lock"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not permissions.can_manage_requests(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
+
+class RequestListView(ConsoleView):
+    page_title = gettext_lazy("Access requests")
+    template_name = "dsar/admin/console.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        show_all = self.request.GET.get("all") == "1"
+        today = timezone.localdate()
+        rows = list(selectors.console_requests(open_only=not show_all))
+        for row in rows:
+            row.left = row.days_left(today)
+            row.overdue_days = max(0, -row.left)
+            row.flag = urgency(row.left) if row.is_open else "closed"
+        context.update(rows=rows, show_all=show_all, retention=retention_preview())
+        return context
+
+
+class RequestCreateView(ConsoleView):
+    page_title = gettext_lazy("Enter a request received by letter or e-mail")
+    template_name = "dsar/admin/create.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", StaffRequestForm())
+        return context
+
+    def post(self, request):
+        form = StaffRequestForm(request.POST)
+        if form.is_valid():
+            needle = form.cleaned_data["member"].strip().lstrip("@")
+            member = get_user_model().objects.filter(Q(email__iexact=needle) | Q(handle__iexact=needle)).first()
+            if member is None:
+                form.add_error("member", _("No member with this e-mail address or handle."))
+            else:
+                try:
+                    created = services.request_create(
+                        member=member,
+                        kind=form.cleaned_data["kind"],
+                        actor=request.user,
+                        channel=form.cleaned_data["channel"],
+                        details=form.cleaned_data["details"],
+                    )
+                    return redirect("dsar_admin:detail", created.pk)
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+ACTIONS = (
+    "assign",
+    "send_code",
+    "start",
+    "complete",
+    "reject",
+    "extend",
+    "note",
+    "export",
+    "erase",
+    "restrict",
+    "rectify",
+)
+
+
+class RequestDetailView(ConsoleView):
+    template_name = "dsar/admin/detail.html"
+
+    def get_page_title(self):
+        return _("Access request")
+
+    def _request(self, request_id) -> AccessRequest:
+        return get_object_or_404(AccessRequest.objects.select_related("member", "assignee", "export"), pk=request_id)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        item = context["item"]
+        item.left = item.days_left()
+        item.flag = urgency(item.left) if item.is_open else "closed"
+        context.setdefault("extend_form", ExtendForm())
+        context.setdefault("note_form", NoteForm())
+        context.setdefault(
+            "rectify_form",
+            RectifyForm(
+                initial={
+                    "first_name": item.member.first_name,
+                    "last_name": item.member.last_name,
+                    "email": item.member.email,
+                }
+            ),
+        )
+        context.update(
+            history=selectors.request_history(request=item),
+            report=selectors.erasure_report_of(member=item.member),
+            kinds=RequestKind,
+            states=RequestState,
+        )
+        return context
+
+    def get(self, request, request_id):
+        item = self._request(request_id)
+        return self.render_to_response(self.get_context_data(item=item))
+
+    def post(self, request, request_id):
+        item = self._request(request_id)
+        action = request.POST.get("action")
+        forms = {}
+        try:
+            if action == "assign":
+                services.request_assign(request=item, actor=request.user, assignee=request.user)
+            elif action == "send_code":
+                services.verification_send(request=item, actor=request.user)
+                messages.success(request, _("A code was sent to the member's account address."))
+            elif action == "start":
+                services.request_transition(request=item, to=RequestState.IN_PROGRESS, actor=request.user)
+            elif action in ("complete", "reject"):
+                to = RequestState.COMPLETED if action == "complete" else RequestState.REJECTED
+                services.request_transition(request=item, to=to, actor=request.user, note=request.POST.get("note", ""))
+            elif action == "extend":
+                form = forms["extend_form"] = ExtendForm(request.POST)
+                if form.is_valid():
+                    services.request_extend(
+                        request=item,
+                        actor=request.user,
+                        months=form.cleaned_data["months"],
+                        reason=form.cleaned_data["reason"],
+                    )
+                    messages.success(request, _("The request is extended and the member was told why."))
+                else:
+                    raise ValidationError(_("Give the length and the reason of the extension."))
+            elif action == "note":
+                form = forms["note_form"] = NoteForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Write a note."))
+                services.request_note(request=item, actor=request.user, note=form.cleaned_data["note"])
+            elif action == "export":
+                services.request_run_export(request=item, actor=request.user)
+                messages.success(request, _("The export is being built and attached to the request."))
+            elif action == "erase":
+                services.request_run_erasure(request=item, actor=request.user)
+                messages.success(request, _("The member was erased. The report is attached."))
+            elif action == "restrict":
+                count = services.request_restrict(request=item, actor=request.user)
+                messages.success(request, _("Processing stopped (%(count)s consents withdrawn).") % {"count": count})
+            elif action == "rectify":
+                form = forms["rectify_form"] = RectifyForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Check the corrected data."))
+                services.request_rectify(request=item, actor=request.user, **form.cleaned_data)
+                messages.success(request, _("The member's data was corrected."))
+            else:
+                raise ValidationError(_("Unknown action."))
+        except InvalidTransition:
+            messages.error(request, _("This step is not possible in the request's current state."))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            item = self._request(request_id)
+            return self.render_to_response(self.get_context_data(item=item, **forms), status=400)
+        return redirect(reverse("dsar_admin:detail", args=[item.pk]))

@@ -1,0 +1,36 @@
+"""Demo access requests so the DPO console shows time left, a due-soon flag and an overdue one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from consent.dsar import services
+from consent.dsar.models import AccessRequest, RequestChannel, RequestKind
+from portal.models import User
+
+
+def seed(*, stdout) -> list[str]:
+    """Three open requests of customer2, entered by the DPO (idempotent: skipped when any exist)."""
+    member = User.objects.filter(email="customer2@example.com").first()
+    dpo = User.objects.filter(email="dpo@example.com").first()
+    if member is None or dpo is None or AccessRequest.objects.filter(member=member).exists():
+        return []
+    now = timezone.now()
+    for kind, days_ago, channel in (
+        (RequestKind.ACCESS, 26, RequestChannel.LETTER),
+        (RequestKind.OBJECTION, 35, RequestChannel.EMAIL),
+        (RequestKind.RECTIFICATION, 3, RequestChannel.EMAIL),
+    ):
+        services.request_create(
+            member=member,
+            kind=kind,
+            actor=dpo,
+            channel=channel,
+            details="Demo request.",
+            received_at=now - timedelta(days=days_ago),
+        )
+    if stdout is not None:
+        stdout.write("  dsar: 3 demo access requests for customer2")
+    return []

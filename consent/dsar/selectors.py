@@ -1,0 +1,37 @@
+"""Reads of the request pages and the console, with their related rows fetched up front."""
+
+from __future__ import annotations
+
+from django.db.models import Case, DateField, F, When
+
+from consent.dsar.models import AccessRequest, DataExport, ErasureReport, RequestEvent
+
+
+def exports_of(*, user):
+    return DataExport.objects.filter(user=user).order_by("-created_at")[:10]
+
+
+def requests_of(*, user):
+    return AccessRequest.objects.filter(member=user).order_by("-received_at")
+
+
+def console_requests(*, open_only: bool = True):
+    """Requests sorted by time left (the extended deadline counts when there is one)."""
+    queryset = AccessRequest.objects.select_related("member", "assignee").annotate(
+        deadline_on=Case(
+            When(extended_due_on__isnull=False, then=F("extended_due_on")),
+            default=F("due_on"),
+            output_field=DateField(),
+        )
+    )
+    if open_only:
+        queryset = queryset.filter(state__in=("received", "identity_unverified", "verified", "in_progress"))
+    return queryset.order_by("deadline_on", "received_at")
+
+
+def request_history(*, request):
+    return RequestEvent.objects.filter(request=request).select_related("actor").order_by("created_at", "id")
+
+
+def erasure_report_of(*, member):
+    return ErasureReport.objects.filter(member=member).first()

@@ -1,0 +1,40 @@
+"""The DPO console's place in the back office: its URLs and a menu item only the DPO sees."""
+
+from __future__ import annotations
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from consent.dsar import admin_views, permissions
+
+admin_patterns = (
+    [
+        path("", admin_views.RequestListView.as_view(), name="console"),
+        path("new/", admin_views.RequestCreateView.as_view(), name="create"),
+        path("<uuid:request_id>/", admin_views.RequestDetailView.as_view(), name="detail"),
+    ],
+    "dsar_admin",
+)
+
+
+@hooks.register("register_admin_urls")
+def register_urls():
+    return [path("access-requests/", include(admin_patterns))]
+
+
+class ConsoleMenuItem(MenuItem):
+    def is_shown(self, request):
+        return permissions.can_manage_requests(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_console_menu():
+    return ConsoleMenuItem(
+        _("Access requests"),
+        reverse("dsar_admin:console"),
+        icon_name="folder-inverse",
+        order=905,
+        name="access-requests",
+    )

@@ -1,0 +1,139 @@
+"""Back-office views for staff: interest cards (filter, claim), the outbox (inspect, retry), the demo CRM."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm import permissions, selectors, services
+from crm.forms import CardFilterForm, OutboxFilterForm
+from crm.models import InterestCard
+from portal.models import User
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("p"))
+
+
+def card_index(request):
+    if not permissions.can_view_cards(request.user):
+        raise PermissionDenied
+    assignees = User.objects.filter(
+        pk__in=InterestCard.objects.filter(assignee__isnull=False).values("assignee")
+    ).order_by("handle")
+    form = CardFilterForm(request.GET or None, tags=selectors.card_tags(), assignees=assignees)
+    page = _page(request, selectors.card_list(**form.filters()))
+    return render(
+        request,
+        "crm/admin/card_index.html",
+        {
+            "page_title": _("Interest cards"),
+            "header_icon": "tasks",
+            "form": form,
+            "page": page,
+            "cards": page.object_list,
+        },
+    )
+
+
+def card_detail(request, card_id: int):
+    permissions.access_card(request.user, card_id)
+    card = selectors.card_detail(card_id)
+    deliveries = [
+        {"message": m, "payload": json.dumps(m.payload, indent=2, ensure_ascii=False) if m.payload else ""}
+        for m in card.outbox.all()
+    ]
+    return render(
+        request,
+        "crm/admin/card_detail.html",
+        {
+            "page_title": card.title,
+            "header_icon": "tasks",
+            "card": card,
+            "deliveries": deliveries,
+            "can_claim": permissions.can_claim_card(request.user, card),
+        },
+    )
+
+
+@require_POST
+def card_claim(request, card_id: int):
+    card = permissions.access_card(request.user, card_id)
+    if card.assignee_id is not None:
+        messages.warning(request, _("Someone else claimed this card first."))
+    elif services.card_claim(card=card, user=request.user):
+        messages.success(request, _("You own this card now."))
+    else:
+        messages.warning(request, _("Someone else claimed this card first."))
+    target = request.POST.get("next", "")
+    if target.startswith("/admin/crm/"):
+        return redirect(target)
+    return redirect("crm_admin:card", card_id=card.pk)
+
+
+def outbox_index(request):
+    if not permissions.can_view_outbox(request.user):
+        raise PermissionDenied
+    form = OutboxFilterForm(request.GET or None)
+    state = form.cleaned_data.get("state", "") if form.is_valid() else ""
+    page = _page(request, selectors.outbox_list(state=state))
+    return render(
+        request,
+        "crm/admin/outbox_index.html",
+        {"page_title": _("CRM outbox"), "header_icon": "mail", "form": form, "page": page, "rows": page.object_list},
+    )
+
+
+@require_POST
+def outbox_retry(request, message_id: int):
+    message = permissions.access_outbox_message(request.user, message_id)
+    if not permissions.can_retry_outbox(request.user, message):
+        raise PermissionDenied
+    try:
+        services.outbox_retry(message=message, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The delivery is queued again."))
+    return redirect("crm_admin:outbox")
+
+
+def demo_receiver(request):
+    if not permissions.can_view_demo_receiver(request.user):
+        raise PermissionDenied
+    receipts = [
+        {"receipt": r, "payload": json.dumps(r.payload, indent=2, ensure_ascii=False)}
+        for r in selectors.demo_receipts()[:100]
+    ]
+    return render(
+        request,
+        "crm/admin/demo_receiver.html",
+        {
+            "page_title": _("Demo CRM"),
+            "header_icon": "download",
+            "receipts": receipts,
+            "connection": selectors.demo_connection(),
+        },
+    )
+
+
+@require_POST
+def demo_complete(request, receipt_id: int):
+    """The demo CRM marks a task done and reports it back through the signed status webhook."""
+    if not permissions.can_view_demo_receiver(request.user):
+        raise PermissionDenied
+    try:
+        services.demo_task_complete(receipt_id=receipt_id)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The demo CRM reported the task as done."))
+    return redirect("crm_admin:demo_receiver")

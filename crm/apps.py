@@ -1,0 +1,38 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("CRM")
+
+    def ready(self):
+        from community import events as community_events
+        from consent.dsar.events import member_erased
+        from consent.events import consent_changed
+        from crm import receivers
+        from portal.roles import Role, grant
+
+        community_events.thread_tagged.connect(receivers.on_thread_tagged)
+        community_events.post_created.connect(receivers.on_post_created)
+        consent_changed.connect(receivers.on_consent_changed, dispatch_uid="crm.consent_changed")
+        member_erased.connect(receivers.on_member_erased, dispatch_uid="crm.member_erased")
+        staff = (
+            "crm.view_interestcard",
+            "crm.claim_interestcard",
+            "crm.view_outboxmessage",
+            "crm.retry_outboxmessage",
+        )
+        grant(Role.MODERATOR, *staff)
+        grant(
+            Role.ADMINISTRATOR,
+            *staff,
+            "crm.view_tagrule",
+            "crm.add_tagrule",
+            "crm.change_tagrule",
+            "crm.delete_tagrule",
+            "crm.view_crmconnection",
+            "crm.add_crmconnection",
+            "crm.change_crmconnection",
+            "crm.delete_crmconnection",
+        )

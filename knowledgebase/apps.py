@@ -1,0 +1,30 @@
+from django.apps import AppConfig
+
+
+class KnowledgebaseConfig(AppConfig):
+    name = "knowledgebase"
+    verbose_name = "Knowledge base"
+
+    def ready(self):
+        from wagtail.signals import page_published, page_unpublished
+
+        from community.extensions import add_panel
+        from knowledgebase import receivers
+        from portal.roles import Role, grant
+
+        page_published.connect(receivers.purge_page_cache, dispatch_uid="kb-purge-on-publish")
+        page_unpublished.connect(receivers.purge_page_cache, dispatch_uid="kb-purge-on-unpublish")
+        grant(
+            Role.EDITOR,
+            "knowledgebase.add_kbproduct",
+            "knowledgebase.change_kbproduct",
+            "knowledgebase.view_kbproduct",
+            "wagtailsearchpromotions.add_searchpromotion",
+            "wagtailsearchpromotions.change_searchpromotion",
+            "wagtailsearchpromotions.delete_searchpromotion",
+            "wagtailsearchpromotions.view_searchpromotion",
+        )
+        grant(Role.MODERATOR, "knowledgebase.view_kbproduct")
+        # The thread page shows "answered in the knowledge base" / "promote"; the ask form suggests articles.
+        add_panel("thread_page", "knowledgebase/includes/thread_panel.html")
+        add_panel("ask_form", "knowledgebase/includes/ask_suggestions.html")

@@ -1,0 +1,25 @@
+"""Authentication backend: Django's model backend with the permission cache filled in one query."""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.db.models import Q
+
+
+class PortalModelBackend(ModelBackend):
+    """Every page asks for permissions (the header's back-office link, role-dependent buttons);
+    user and group permissions are loaded together once per request instead of in two queries."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            permissions = Permission.objects.all()
+            if not user_obj.is_superuser:
+                permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            user_obj._perm_cache = {
+                f"{app_label}.{codename}"
+                for app_label, codename in permissions.values_list("content_type__app_label", "codename").order_by()
+            }
+        return user_obj._perm_cache

@@ -1,0 +1,98 @@
+"""Account forms. No box is ever pre-ticked."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from portal import ratelimit
+from portal.models import User
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters; not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Repeat password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("An account with this e-mail address already exists."))
+        return email
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            try:
+                password_validation.validate_password(p1, User(email=data.get("email", "")))
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Login by e-mail with a lockout after repeated failures for that address."""
+
+    username = forms.EmailField(
+        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("E-mail address or password is not correct."),
+        "locked": _("Too many failed attempts. Try again in %(minutes)s minutes or reset your password."),
+        "unconfirmed": _("Please confirm your e-mail address first. We can send the link again."),
+    }
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        key = f"login-fail:{email}"
+        window = settings.LOGIN_LOCKOUT_SECONDS
+        if email and ratelimit.is_limited(key, limit=settings.LOGIN_FAILURE_LIMIT, window=window):
+            raise ValidationError(self.error_messages["locked"], code="locked", params={"minutes": window // 60})
+        self.cleaned_data["username"] = email
+        try:
+            return super().clean()
+        except ValidationError:
+            if email:
+                try:
+                    ratelimit.hit(key, limit=10**6, window=window)
+                except ratelimit.RateLimited:
+                    pass
+            raise
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.email_confirmed_at is None:
+            raise ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
+
+
+class ResendConfirmationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(label=_("First name (private)"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name (private)"), max_length=150, required=False)
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class HandleForm(forms.Form):
+    handle = forms.CharField(label=_("Public handle"), max_length=40)

@@ -1,0 +1,97 @@
+"""In-app and e-mail notifications, shared by every domain app.
+
+Apps declare their kinds with ``register_kind`` (in their AppConfig.ready) and call
+``notification_send``; members choose per kind in their account settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Notification, NotificationPreference, User
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification a member can switch on or off per channel."""
+
+    code: str
+    label: str
+    email_default: bool = False
+
+
+KINDS: dict[str, NotificationKind] = {}
+
+
+def register_kind(code: str, label, *, email_default: bool = False) -> None:
+    KINDS[code] = NotificationKind(code=code, label=label, email_default=email_default)
+
+
+register_kind("account", _("Account and security notices"))
+
+
+def preferences_for(user: User) -> dict[str, NotificationPreference]:
+    """Every kind with the member's stored choice or the default (unsaved rows)."""
+    stored = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    return {
+        code: stored.get(code) or NotificationPreference(user=user, kind=code, in_app=True, email=kind.email_default)
+        for code, kind in KINDS.items()
+    }
+
+
+def preferences_update(*, user: User, choices: dict[str, tuple[bool, bool]]) -> None:
+    """Store (in_app, email) per kind; unknown kinds are ignored."""
+    with transaction.atomic():
+        for code, (in_app, email) in choices.items():
+            if code in KINDS:
+                NotificationPreference.objects.update_or_create(
+                    user=user, kind=code, defaults={"in_app": in_app, "email": email}
+                )
+
+
+def notification_send(*, recipient: User, kind: str, title: str, url: str = "", body: str = "") -> Notification | None:
+    """Notify one member by the channels they chose; the e-mail leaves through the task worker after commit."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown notification kind {kind!r}")
+    if not recipient.is_active or recipient.erased_at:
+        return None
+    pref = NotificationPreference.objects.filter(user=recipient, kind=kind).first()
+    in_app = pref.in_app if pref else True
+    email = pref.email if pref else KINDS[kind].email_default
+    notification = None
+    if in_app:
+        notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:300], url=url[:500])
+    if email:
+        from portal.tasks import send_member_email
+
+        link = f"{settings.PORTAL_BASE_URL}{url}" if url.startswith("/") else url
+        text = "\n\n".join(filter(None, [body or title, link]))
+        transaction.on_commit(lambda: send_member_email.enqueue(user_id=recipient.pk, subject=title[:200], body=text))
+    return notification
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+def unread_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def recent_for(user: User, limit: int = 50):
+    return Notification.objects.filter(recipient=user)[:limit]
+
+
+def in_language(user: User):
+    """Context manager: render text in the member's preferred language."""
+    return translation.override(user.preferred_language or settings.LANGUAGE_CODE)

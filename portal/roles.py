@@ -1,0 +1,129 @@
+"""Roles are Django groups; this module says which permissions each role holds.
+
+The groups are created by a data migration (portal 0002); ``sync_role_permissions``
+runs after every ``migrate`` so permissions of apps migrated later are granted too.
+Domain apps add their permissions with ``grant`` from their AppConfig.ready.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role:
+    CUSTOMER = "Customer"
+    MODERATOR = "Moderator"
+    PRODUCT_MANAGER = "Product Manager"
+    EDITOR = "Editor"
+    DPO = "Data Protection Officer"
+    ADMINISTRATOR = "Administrator"
+
+    ALL = (CUSTOMER, MODERATOR, PRODUCT_MANAGER, EDITOR, DPO, ADMINISTRATOR)
+    STAFF = (MODERATOR, PRODUCT_MANAGER, EDITOR, DPO, ADMINISTRATOR)
+
+
+ROLE_LABELS = {
+    Role.CUSTOMER: _("Customer"),
+    Role.MODERATOR: _("Moderator"),
+    Role.PRODUCT_MANAGER: _("Product manager"),
+    Role.EDITOR: _("Editor"),
+    Role.DPO: _("Data protection officer"),
+    Role.ADMINISTRATOR: _("Administrator"),
+}
+
+ADMIN_ACCESS = "wagtailadmin.access_admin"
+
+# "app_label.codename" per role; apps extend this with grant().
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.CUSTOMER: set(),
+    Role.MODERATOR: {ADMIN_ACCESS, "wagtailimages.add_image", "wagtailimages.choose_image"},
+    Role.PRODUCT_MANAGER: {ADMIN_ACCESS},
+    Role.EDITOR: {
+        ADMIN_ACCESS,
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+        "taggit.add_tag",
+        "taggit.change_tag",
+    },
+    Role.DPO: {ADMIN_ACCESS},
+    Role.ADMINISTRATOR: {
+        ADMIN_ACCESS,
+        "portal.view_user",
+        "portal.change_user",
+        "auth.view_group",
+        "wagtailsites.change_site",
+        "theme.change_brandsettings",
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtailredirects.add_redirect",
+        "wagtailredirects.change_redirect",
+        "wagtailredirects.delete_redirect",
+    },
+}
+
+# Page permissions on the whole tree (Wagtail GroupPagePermission codenames).
+ROLE_PAGE_PERMISSIONS: dict[str, set[str]] = {
+    Role.MODERATOR: {"add_page", "change_page"},
+    Role.EDITOR: {"add_page", "change_page", "publish_page", "lock_page", "unlock_page"},
+}
+
+
+def grant(role: str, *permissions: str) -> None:
+    """Give a role more permissions (called by apps in AppConfig.ready)."""
+    ROLE_PERMISSIONS[role].update(permissions)
+
+
+def can_access_back_office(user) -> bool:
+    return bool(user and user.is_active and user.has_perm(ADMIN_ACCESS))
+
+
+def has_role(user, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    cache = getattr(user, "_role_names", None)
+    if cache is None:
+        cache = set(user.groups.values_list("name", flat=True))
+        user._role_names = cache
+    return role in cache or (user.is_superuser and role != Role.CUSTOMER)
+
+
+def create_role_groups(Group) -> None:
+    """Create the role groups (data migration); Wagtail's default groups become ours."""
+    renames = {"Moderators": Role.EDITOR, "Editors": Role.MODERATOR}
+    for old, new in renames.items():
+        if not Group.objects.filter(name=new).exists():
+            Group.objects.filter(name=old).update(name=new)
+    for name in Role.ALL:
+        Group.objects.get_or_create(name=name)
+
+
+def sync_role_permissions(*, using="default", **kwargs) -> None:
+    """Grant every role exactly the permissions declared above that exist now."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import GroupPagePermission, Page
+
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.using(using).get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            found = Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
+            if found:
+                wanted.append(found)
+        group.permissions.add(*wanted)
+    root = Page.objects.using(using).filter(depth=1).first()
+    if root is None:
+        return
+    for name, codenames in ROLE_PAGE_PERMISSIONS.items():
+        group = Group.objects.using(using).get(name=name)
+        for codename in codenames:
+            permission = (
+                Permission.objects.using(using).filter(content_type__app_label="wagtailcore", codename=codename).first()
+            )
+            if permission:
+                GroupPagePermission.objects.using(using).get_or_create(group=group, page=root, permission=permission)

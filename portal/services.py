@@ -1,0 +1,111 @@
+"""Account writes: sign-up, e-mail confirmation, profile and handle changes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from portal.handles import is_valid_handle
+from portal.models import User
+from portal.roles import Role
+
+CONFIRM_SALT = "portal.signup.confirm"
+
+
+def confirmation_token(user: User) -> str:
+    """Signed token naming the account and the address it confirms."""
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=CONFIRM_SALT, compress=True)
+
+
+def confirmation_url(user: User) -> str:
+    return settings.PORTAL_BASE_URL + reverse("signup_confirm", args=[confirmation_token(user)])
+
+
+def user_signup(*, email: str, password: str, preferred_language: str) -> User:
+    """Create an unconfirmed Customer account and mail the confirmation link after commit."""
+    email = User.objects.normalize_email(email).strip().lower()
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("An account with this e-mail address already exists."), code="duplicate")
+        user = User.objects.create_user(email=email, password=password, preferred_language=preferred_language)
+        user.groups.add(Group.objects.get(name=Role.CUSTOMER))
+        transaction.on_commit(lambda: send_confirmation(user))
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    from portal.tasks import send_address_email
+
+    with translation.override(user.preferred_language):
+        subject = _("Confirm your e-mail address")
+        body = _(
+            "Welcome to the community!\n\nPlease confirm your e-mail address by opening this link "
+            "(valid for 3 days):\n\n%(url)s\n\nYour public handle is @%(handle)s. If you did not sign up, ignore this e-mail."
+        ) % {"url": confirmation_url(user), "handle": user.handle}
+    send_address_email.enqueue(to=user.email, subject=str(subject), body=str(body))
+
+
+def user_confirm_email(*, token: str) -> User:
+    """Mark the address confirmed; raises ValidationError for bad, expired or stale tokens."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.ACCOUNT_CONFIRMATION_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ValidationError(_("This confirmation link has expired. Request a new one."), code="expired") from exc
+    except signing.BadSignature as exc:
+        raise ValidationError(_("This confirmation link is not valid."), code="invalid") from exc
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=data.get("u"), email=data.get("e")).first()
+        if user is None:
+            raise ValidationError(_("This confirmation link is not valid."), code="invalid")
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = timezone.now()
+            user.save(update_fields=["email_confirmed_at"])
+    return user
+
+
+def user_resend_confirmation(*, email: str) -> None:
+    """Send the link again to an unconfirmed account; silent for unknown addresses (no enumeration)."""
+    user = User.objects.filter(email__iexact=email.strip(), email_confirmed_at__isnull=True, is_active=True).first()
+    if user:
+        transaction.on_commit(lambda: send_confirmation(user))
+
+
+def user_profile_update(*, user: User, first_name: str, last_name: str, preferred_language: str) -> User:
+    if preferred_language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("Unknown language."), code="language")
+    user.first_name = first_name.strip()[:150]
+    user.last_name = last_name.strip()[:150]
+    user.preferred_language = preferred_language
+    user.save(update_fields=["first_name", "last_name", "preferred_language"])
+    return user
+
+
+def user_handle_change(*, user: User, handle: str) -> User:
+    """Change the public handle; unique, lower-case letters, digits and hyphens."""
+    handle = handle.strip().lower()
+    if not is_valid_handle(handle) or handle == "deleted-member":
+        raise ValidationError(
+            _("Use 3 to 40 lower-case letters, digits and single hyphens, starting and ending with a letter or digit."),
+            code="format",
+        )
+    if User.objects.filter(handle=handle).exclude(pk=user.pk).exists():
+        raise ValidationError(_("This handle is taken."), code="taken")
+    try:
+        with transaction.atomic():
+            user.handle = handle
+            user.save(update_fields=["handle"])
+    except IntegrityError as exc:
+        raise ValidationError(_("This handle is taken."), code="taken") from exc
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    if language in dict(settings.LANGUAGES) and user.preferred_language != language:
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])

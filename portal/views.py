@@ -1,0 +1,151 @@
+"""Account pages: sign-up, confirmation, login, profile, notifications."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal import notifications, ratelimit, services
+from portal.forms import EmailAuthenticationForm, HandleForm, ProfileForm, ResendConfirmationForm, SignupForm
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("account")
+    form = SignupForm(request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            ratelimit.hit(f"signup:{client_ip(request)}", limit=settings.SIGNUP_RATE_PER_HOUR, window=3600)
+            services.user_signup(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                preferred_language=form.cleaned_data["preferred_language"],
+            )
+        except ratelimit.RateLimited:
+            form.add_error(None, _("Too many sign-ups from your network. Please try again later."))
+        except ValidationError as exc:
+            form.add_error("email", exc)
+        else:
+            return redirect("signup_done")
+    return render(request, "portal/signup.html", {"form": form}, status=429 if form.errors.get("__all__") else 200)
+
+
+def signup_done(request):
+    return render(request, "portal/signup_done.html")
+
+
+def signup_confirm(request, token: str):
+    try:
+        services.user_confirm_email(token=token)
+    except ValidationError as exc:
+        return render(request, "portal/signup_confirm_failed.html", {"error": exc.messages[0]}, status=400)
+    messages.success(request, _("Your e-mail address is confirmed. You can log in now."))
+    return redirect("login")
+
+
+@require_http_methods(["GET", "POST"])
+def resend_confirmation(request):
+    form = ResendConfirmationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ratelimit.hit(f"resend:{client_ip(request)}", limit=5, window=3600)
+        except ratelimit.RateLimited:
+            form.add_error(None, _("Too many requests. Please try again later."))
+        else:
+            services.user_resend_confirmation(email=form.cleaned_data["email"])
+            messages.info(request, _("If an unconfirmed account uses this address, we sent the link again."))
+            return redirect("login")
+    return render(request, "portal/resend_confirmation.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        if settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
+            return response
+        services.user_set_language(user=user, language=self.request.LANGUAGE_CODE)
+        return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request):
+    user = request.user
+    profile_form = ProfileForm(
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "preferred_language": user.preferred_language,
+        }
+    )
+    handle_form = HandleForm(initial={"handle": user.handle})
+    if request.method == "POST":
+        if "save_handle" in request.POST:
+            handle_form = HandleForm(request.POST)
+            if handle_form.is_valid():
+                try:
+                    services.user_handle_change(user=user, handle=handle_form.cleaned_data["handle"])
+                except ValidationError as exc:
+                    handle_form.add_error("handle", exc)
+                else:
+                    messages.success(request, _("Your public handle is now @%(handle)s.") % {"handle": user.handle})
+                    return redirect("account")
+        else:
+            profile_form = ProfileForm(request.POST)
+            if profile_form.is_valid():
+                services.user_profile_update(user=user, **profile_form.cleaned_data)
+                messages.success(request, _("Your profile is saved."))
+                response = redirect("account")
+                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language, samesite="Lax")
+                return response
+    return render(request, "portal/account.html", {"profile_form": profile_form, "handle_form": handle_form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_list(request):
+    prefs = notifications.preferences_for(request.user)
+    if request.method == "POST":
+        choices = {
+            code: (f"in_app:{code}" in request.POST, f"email:{code}" in request.POST) for code in notifications.KINDS
+        }
+        notifications.preferences_update(user=request.user, choices=choices)
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notifications")
+    items = list(notifications.recent_for(request.user))
+    rows = [(notifications.KINDS[code], pref) for code, pref in prefs.items()]
+    response = render(request, "portal/notifications.html", {"items": items, "preference_rows": rows})
+    return response
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request):
+    notifications.notifications_mark_read(user=request.user)
+    return redirect("notifications")
+
+
+def healthz(request):
+    """Liveness/readiness for the load balancer: the database answers."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

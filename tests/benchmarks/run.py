@@ -1,0 +1,78 @@
+"""`make bench`: run every tests/benchmarks/bench_*.py, print a table, write var/bench.json.
+
+Each module exposes ``run(report)``; ``report(name, value, unit="")`` records one figure.
+Benchmarks run against a fresh database of their own (PORTAL_VAR_DIR/bench or BENCH_DATABASE_URL)
+so they never touch the development data.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str]) -> int:
+    only = set(argv[1:])
+    var = ROOT / "var"
+    bench_var = var / "bench"
+    bench_var.mkdir(parents=True, exist_ok=True)
+    db = bench_var / "bench.sqlite3"
+    if db.exists() and not os.environ.get("BENCH_KEEP_DB"):
+        db.unlink()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ["DJANGO_DEBUG"] = "1"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{db}"
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.DEBUG = False  # no query log growth, production-like templates
+    call_command("migrate", verbosity=0)
+
+    figures: dict[str, float] = {}
+    units: dict[str, str] = {}
+
+    def report(name: str, value: float, unit: str = "") -> None:
+        figures[name] = round(float(value), 3)
+        units[name] = unit
+        print(f"  {name:<42} {figures[name]:>12} {unit}", flush=True)
+
+    failed = []
+    modules = sorted(p.stem for p in (ROOT / "tests" / "benchmarks").glob("bench_*.py"))
+    for name in modules:
+        if only and name not in only and name.removeprefix("bench_") not in only:
+            continue
+        print(f"{name}:", flush=True)
+        started = time.perf_counter()
+        try:
+            importlib.import_module(f"tests.benchmarks.{name}").run(report)
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+        print(f"  ({time.perf_counter() - started:.1f}s)", flush=True)
+
+    out = var / "bench.json"
+    previous = json.loads(out.read_text()) if out.exists() and only else {}
+    previous.update(figures)
+    out.write_text(json.dumps(previous, indent=2, sort_keys=True))
+    print("\n{:<44} {:>12}".format("figure", "value"))
+    for name in sorted(figures):
+        print(f"{name:<44} {figures[name]:>12} {units[name]}")
+    print(f"\nwritten to {out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,42 @@
+"""Measuring helpers for benchmarks: query counts and warm server-time percentiles."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def count_queries(fn: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def percentiles(fn: Callable[[], object], *, iterations: int = 200, warmup: int = 10) -> dict[str, float]:
+    """p50/p95 in milliseconds over ``iterations`` warm calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {
+        "p50_ms": statistics.median(samples),
+        "p95_ms": samples[int(len(samples) * 0.95) - 1],
+        "mean_ms": statistics.fmean(samples),
+    }
+
+
+def get_ok(client, url: str) -> Callable[[], object]:
+    def call():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    return call

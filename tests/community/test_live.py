@@ -1,0 +1,125 @@
+"""Live updates: a new post reaches open thread pages over the channel layer, after commit only."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from community import services
+from community.models import Forum
+from portal.roles import Role
+from tests.factories import make_member
+
+
+def _communicator(user, thread_id):
+    from portal.routing import websocket_urlpatterns
+
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/forums/threads/{thread_id}/")
+    communicator.scope["user"] = user
+    return communicator
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_reply_is_pushed_to_an_open_thread_page():
+    """A reply committed by one member arrives as rendered HTML on another member's open socket."""
+    asker = make_member(role=Role.CUSTOMER)
+    helper = make_member(role=Role.MODERATOR)
+    forum = Forum.objects.create(name="General", slug="general")
+    thread = services.thread_create(forum=forum, author=asker, title="Live question", body="q")
+
+    async def run():
+        communicator = _communicator(asker, thread.pk)
+        connected, _ = await communicator.connect()
+        assert connected
+        post = await sync_to_async(services.post_create)(thread=thread, author=helper, body="**Live** answer")
+        message = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return post, message
+
+    post, message = async_to_sync(run)()
+    assert message["type"] == "post"
+    assert message["post_id"] == post.pk
+    assert f'id="post-{post.pk}"' in message["html"]
+    assert "<strong>Live</strong> answer" in message["html"]
+    assert f"@{helper.handle}" in message["html"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_post_is_not_broadcast_and_rolled_back_post_neither():
+    """Nothing is sent for a held post or for a transaction that rolls back."""
+    from django.db import transaction
+
+    from community.models import ModerationSettings
+
+    asker = make_member(role=Role.CUSTOMER)
+    forum = Forum.objects.create(name="General", slug="general")
+    config = ModerationSettings.load()
+    config.hold_first_posts = False
+    config.save()
+    thread = services.thread_create(forum=forum, author=asker, title="Quiet question", body="q")
+    config.hold_first_posts = True
+    config.save()
+    newcomer = make_member(role=Role.CUSTOMER)
+
+    def post_then_roll_back():
+        try:
+            with transaction.atomic():
+                services.post_create(thread=thread, author=asker, body="rolled back")
+                raise RuntimeError("abort")
+        except RuntimeError:
+            pass
+
+    async def run():
+        communicator = _communicator(asker, thread.pk)
+        await communicator.connect()
+        await sync_to_async(services.post_create)(thread=thread, author=newcomer, body="held reply")
+        await sync_to_async(post_then_roll_back)()
+        nothing = await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+        return nothing
+
+    assert async_to_sync(run)() is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_client_frames_get_an_error_and_change_nothing():
+    """The socket is read-only: frames from clients get an error frame."""
+    asker = make_member(role=Role.CUSTOMER)
+    forum = Forum.objects.create(name="General", slug="general")
+    thread = services.thread_create(forum=forum, author=asker, title="Read only", body="q")
+
+    async def run():
+        communicator = _communicator(asker, thread.pk)
+        await communicator.connect()
+        await communicator.send_to(text_data="not json {")
+        first = await communicator.receive_json_from(timeout=2)
+        await communicator.send_json_to({"type": "post", "body": "sneaky"})
+        second = await communicator.receive_json_from(timeout=2)
+        await communicator.disconnect()
+        return first, second
+
+    first, second = async_to_sync(run)()
+    assert first == second == {"type": "error", "error": "read_only"}
+    assert thread.posts.count() == 1
+
+
+def test_a_failing_channel_layer_never_breaks_posting(monkeypatch, db, django_capture_on_commit_callbacks):
+    """When the layer is down the reply is still stored and its notifications still run."""
+    from community import live
+    from portal.models import Notification
+
+    class BrokenLayer:
+        async def group_send(self, group, message):
+            raise ConnectionError("redis down")
+
+    monkeypatch.setattr(live, "get_channel_layer", lambda: BrokenLayer())
+    asker = make_member(role=Role.CUSTOMER)
+    helper = make_member(role=Role.CUSTOMER)
+    forum = Forum.objects.create(name="General", slug="general")
+    thread = services.thread_create(forum=forum, author=asker, title="Layer down", body="q")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_create(thread=thread, author=helper, body="still works")
+    assert thread.posts.count() == 2
+    assert Notification.objects.filter(recipient=asker, kind="community.reply").count() == 1

@@ -1,0 +1,161 @@
+"""Query budgets of the forum pages: exact, and equal at 5 and 50 rows.
+
+Every themed page pays a fixed cost from the shell (portal/theme): the Wagtail site and
+the brand settings (2 queries, cached across requests outside tests) and, for a logged-in
+member, the session, the user, the unread-notification count and the staff-role check
+for the back-office link (4 more).
+The issue's budgets (forum index <= 5, thread list <= 6, thread page <= 8, reply <= 12)
+hold for anonymous visitors; member budgets are asserted as shell + page queries.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from community.models import Forum, Post, Tag, Thread
+from community.models.forum import PostStatus
+
+SHELL_ANONYMOUS = 2  # site, brand settings
+SHELL_MEMBER = 6  # session, user, site, brand settings, unread count, staff-role check
+
+
+@pytest.fixture(autouse=True)
+def _site(home_page):
+    """The default site and brand exist, as after seed_demo."""
+    return home_page
+
+
+def _seed_threads(forum, author, n):
+    now = timezone.now()
+    threads = Thread.objects.bulk_create(
+        [
+            Thread(forum=forum, author=author, title=f"Thread number {i}", created_at=now, last_activity_at=now)
+            for i in range(n)
+        ]
+    )
+    tag = Tag.objects.create(name=f"tag-{forum.slug}", slug=f"tag-{forum.slug}")
+    for thread in threads:
+        thread.tags.add(tag)
+    Thread.objects.filter(pk__in=[t.pk for t in threads]).update(tag_labels=[[tag.name, tag.slug]])
+    Post.objects.bulk_create(
+        [
+            Post(thread=t, author=author, is_question=True, body="q", body_html="<p>q</p>", created_at=now)
+            for t in threads
+        ]
+    )
+    return threads
+
+
+def _seed_posts(thread, authors, n):
+    now = timezone.now()
+    Post.objects.bulk_create(
+        [
+            Post(
+                thread=thread,
+                author=authors[i % len(authors)],
+                body=f"reply {i}",
+                body_html=f"<p>reply {i}</p>",
+                created_at=now,
+            )
+            for i in range(n)
+        ]
+    )
+    Thread.objects.filter(pk=thread.pk).update(reply_count=n)
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_forum_index_budget_for_anonymous_is_three_queries(rows, client, django_assert_num_queries):
+    """Forum index: one query for the visible forums with their counters, whatever their number."""
+    Forum.objects.bulk_create([Forum(name=f"Forum {i}", slug=f"forum-{i}") for i in range(rows)])
+    with django_assert_num_queries(SHELL_ANONYMOUS + 1):
+        response = client.get("/forums/")
+    assert response.status_code == 200
+    assert len(response.context["forums"]) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_forum_index_budget_for_a_member(rows, client, customer, django_assert_num_queries):
+    """A member's forum index adds only the shell's per-member queries."""
+    Forum.objects.bulk_create([Forum(name=f"Forum {i}", slug=f"forum-{i}") for i in range(rows)])
+    client.force_login(customer)
+    with django_assert_num_queries(SHELL_MEMBER + 1):
+        response = client.get("/forums/")
+    assert response.status_code == 200
+    assert len(response.context["forums"]) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_thread_list_budget_for_a_member(rows, client, forum, customer, django_assert_num_queries):
+    """Thread list: forum with permissions, threads with authors and tag labels; no COUNT (N+1 paging)."""
+    _seed_threads(forum, customer, rows)
+    client.force_login(customer)
+    with django_assert_num_queries(SHELL_MEMBER + 2):
+        response = client.get("/forums/general/")
+    assert response.status_code == 200
+    assert len(response.context["threads"]) == min(rows, 25)
+    assert "#tag-general" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_thread_list_budget_for_anonymous_is_four_queries(rows, client, forum, customer, django_assert_num_queries):
+    """Anonymous visitors: shell (2) + forum, threads = 4, within the issue's 6."""
+    _seed_threads(forum, customer, rows)
+    with django_assert_num_queries(4):
+        response = client.get("/forums/general/?filter=unanswered")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_thread_page_budget_for_anonymous_is_six_queries(
+    rows, client, thread, other_customer, moderator, django_assert_num_queries
+):
+    """Anonymous thread page with 50 posts: shell (site, brand) + thread, posts, tags + the knowledge-base link = 6."""
+    _seed_posts(thread, [other_customer, moderator], rows - 1)
+    with django_assert_num_queries(6):
+        response = client.get(f"/forums/t/{thread.pk}/")
+    assert response.status_code == 200
+    assert len(response.context["posts"]) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_thread_page_budget_for_a_member(
+    rows, client, thread, customer, other_customer, moderator, django_assert_num_queries
+):
+    """Thread page: thread with forum/permissions/accepted answer, posts, the viewer's helpful marks, tags."""
+    _seed_posts(thread, [other_customer, moderator], rows - 1)
+    accepted = Post.objects.filter(thread=thread, is_question=False).first()
+    Thread.objects.filter(pk=thread.pk).update(accepted_post=accepted, state="answered")
+    client.force_login(customer)
+    with django_assert_num_queries(SHELL_MEMBER + 5):
+        response = client.get(f"/forums/t/{thread.pk}/")
+    assert response.status_code == 200
+    assert len(response.context["posts"]) == rows
+    assert response.context["accepted"] == accepted
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_thread_page_budget_for_a_moderator(rows, client, thread, other_customer, moderator, django_assert_num_queries):
+    """Moderators see held and hidden posts too, within the same budget."""
+    _seed_posts(thread, [other_customer], rows - 1)
+    Post.objects.filter(pk__in=Post.objects.filter(thread=thread, is_question=False).values("pk")[:2]).update(
+        status=PostStatus.HIDDEN
+    )
+    client.force_login(moderator)
+    with django_assert_num_queries(SHELL_MEMBER + 5):
+        response = client.get(f"/forums/t/{thread.pk}/")
+    assert response.status_code == 200
+    assert len(response.context["posts"]) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_posting_a_reply_budget(rows, client, thread, other_customer, moderator, django_assert_num_queries):
+    """Posting a reply: session, user, thread, savepoint, settings, insert, thread and forum counters, release = 9."""
+    _seed_posts(thread, [moderator], rows)
+    client.force_login(other_customer)
+    with django_assert_num_queries(9):
+        response = client.post(f"/forums/t/{thread.pk}/reply/", {"body": "Try the settings page.", "action": "publish"})
+    assert response.status_code == 302
+    thread.refresh_from_db()
+    assert thread.reply_count == rows + 1
+    assert Post.objects.filter(thread=thread).count() == rows + 2

@@ -1,0 +1,156 @@
+"""Browser journeys of the forums, the moderation queue and the blog workflow (Daphne + worker + Chromium)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+CUSTOMER = ("customer@example.com", "customer-demo-2026")
+CUSTOMER2 = ("customer2@example.com", "customer2-demo-2026")
+MODERATOR = ("moderator@example.com", "moderator-demo-2026")
+EDITOR = ("editor@example.com", "editor-demo-2026")
+ADMIN = ("admin@example.com", "admin-demo-2026")
+
+
+def test_customer_asks_moderator_answers_live_customer_accepts(new_page, as_user, screenshot):
+    """The answer appears on the asker's open page over the WebSocket; the asker accepts it."""
+    asker = new_page()
+    as_user(asker, *CUSTOMER)
+    asker.goto("/forums/")
+    expect(asker.get_by_role("heading", name="Help forums")).to_be_visible()
+    expect(asker.get_by_role("link", name="Beta programme")).to_be_visible()
+    screenshot(asker, "forum-index")
+    asker.get_by_role("link", name="Acme Cloud").first.click()
+    asker.get_by_role("link", name="Ask a question").click()
+    asker.get_by_label("Title").fill("Dashboard widgets disappear after login")
+    asker.locator("#id_body").fill("Since yesterday my **dashboard widgets** vanish after I log in.")
+    asker.get_by_label("Tags").fill("dashboard")
+    asker.get_by_role("button", name="Publish question").click()
+    expect(asker.get_by_role("heading", level=1)).to_have_text("Dashboard widgets disappear after login")
+    expect(asker.locator("#post-list")).to_have_attribute("data-live", "connected")
+    thread_url = asker.url
+
+    helper = new_page()
+    as_user(helper, *MODERATOR)
+    helper.goto(thread_url)
+    helper.get_by_role("textbox", name="Your reply").fill(
+        "Clear the browser cache, then reload: the widgets come back."
+    )
+    helper.get_by_role("button", name="Post reply").click()
+    expect(helper.locator(".post").filter(has_text="Clear the browser cache")).to_be_visible()
+
+    live = asker.locator("#post-list .post").filter(has_text="Clear the browser cache")
+    expect(live).to_be_visible(timeout=10_000)
+    assert asker.url == thread_url  # no reload happened
+
+    asker.reload()
+    asker.get_by_role("button", name="Accept this answer").click()
+    expect(asker.get_by_role("heading", name="Accepted answer")).to_be_visible()
+    expect(asker.locator(".thread-state, p.cluster .status--success").first).to_be_visible()
+    screenshot(asker, "thread-page")
+
+
+def test_customer_sees_german_forum_pages(new_page, as_user):
+    """The forum pages are translated for a German visitor."""
+    page = new_page(locale="de-DE")
+    page.goto("/forums/")
+    page.locator(".language-switcher button[value=de]").click()
+    expect(page.get_by_role("heading", name="Hilfeforen")).to_be_visible()
+    page.get_by_role("link", name="Getting started").click()
+    expect(page.get_by_role("link", name="Frage stellen")).to_be_visible()
+    expect(page.get_by_role("link", name="Unbeantwortet")).to_be_visible()
+
+
+def test_customer_flags_a_post_and_moderator_hides_it_in_the_queue(new_page, as_user, screenshot, live_server):
+    """A flag lands in the back-office queue; hiding it there removes the post for everyone else."""
+    reporter = new_page()
+    as_user(reporter, *CUSTOMER2)
+    reporter.goto("/forums/acme-cloud/")
+    reporter.get_by_role("link", name="Can I schedule reports weekly?").click()
+    thread_url = reporter.url
+    # Another member posts something that needs moderation.
+    spammer = new_page()
+    as_user(spammer, *CUSTOMER)
+    spammer.goto(thread_url)
+    spammer.get_by_role("textbox", name="Your reply").fill("Buy cheap watches at the best prices today!")
+    spammer.get_by_role("button", name="Post reply").click()
+    reporter.reload()
+    post = reporter.locator(".post").filter(has_text="Buy cheap watches")
+    post.get_by_role("link", name="Flag").click()
+    reporter.get_by_label("Spam or advertising").check()
+    reporter.get_by_role("button", name="Send to the moderators").click()
+    expect(reporter.get_by_text("A moderator will look at this post.")).to_be_visible()
+
+    moderator = new_page()
+    as_user(moderator, *MODERATOR)
+    moderator.goto("/admin/community/queue/")
+    item = moderator.locator(".queue-item").filter(has_text="Buy cheap watches")
+    expect(item).to_be_visible()
+    expect(item).to_contain_text("Spam or advertising")
+    screenshot(moderator, "moderation-queue")
+    item.get_by_label("Reason (shown to the author)").fill("Advertising is not allowed")
+    item.get_by_role("button", name="Hide").click()
+    expect(moderator.locator(".queue-item").filter(has_text="Buy cheap watches")).to_have_count(0)
+
+    reporter.goto(thread_url)
+    expect(reporter.get_by_text("Buy cheap watches")).to_have_count(0)
+    spammer.goto(thread_url)
+    expect(spammer.get_by_text("Advertising is not allowed")).to_be_visible()
+    log = moderator
+    log.goto("/admin/community/log/")
+    expect(log.get_by_role("cell", name="Advertising is not allowed")).to_be_visible()
+
+
+def test_editor_publishes_a_blog_post_through_review(new_page, as_user, screenshot, live_server):
+    """An editor submits a draft to the Blog review workflow; another Editor-group member approves; it goes live."""
+    page_id = live_server.shell(
+        "import datetime\n"
+        "from community.models import BlogIndexPage, BlogPage\n"
+        "from portal.models import User\n"
+        "editor = User.objects.get(email='editor@example.com')\n"
+        "index = BlogIndexPage.objects.get()\n"
+        "page = BlogPage(title='Summer roadmap', slug='summer-roadmap', date=datetime.date(2026, 6, 1), author=editor,"
+        " owner=editor, intro='What is coming this summer.', live=False,"
+        " body=[('paragraph', '<p>Scheduled reports and a faster export.</p>')])\n"
+        "index.add_child(instance=page)\n"
+        "page.tags.add('roadmap')\n"
+        "page.save_revision(user=editor)\n"
+        "print('PAGE', page.pk)\n"
+    )
+    page_id = re.search(r"PAGE (\d+)", page_id).group(1)
+    editor = new_page()
+    as_user(editor, *EDITOR)
+    editor.goto(f"/admin/pages/{page_id}/edit/")
+    submit = editor.get_by_role("button", name=re.compile("Submit to Blog review"))
+    if not submit.is_visible():
+        editor.get_by_role("button", name="More actions").click()
+    submit.click()
+    editor.wait_for_load_state()
+    in_review = live_server.shell(
+        f"from wagtail.models import Page; p = Page.objects.get(pk={page_id}); print(p.workflow_in_progress)"
+    ).split()[-1]
+    assert in_review == "True"
+
+    reviewer = new_page()
+    as_user(reviewer, *ADMIN)
+    reviewer.goto(f"/admin/pages/{page_id}/edit/")
+    approve = reviewer.locator("[data-workflow-action-name=approve]:not([data-workflow-action-modal-url])")
+    if not approve.is_visible():
+        reviewer.get_by_role("button", name="More actions").click()
+    with reviewer.expect_navigation():
+        approve.click()
+    state = live_server.shell(
+        f"from community.models import BlogPage; p = BlogPage.objects.get(pk={page_id}); print(p.live)"
+    ).split()[-1]
+    assert state == "True"
+
+    visitor = new_page()
+    visitor.goto("/blog/summer-roadmap/")
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Summer roadmap")
+    expect(visitor.get_by_text("@witty-raven-7781")).to_be_visible()
+    expect(visitor.get_by_text("Redaktion")).to_have_count(0)
+    screenshot(visitor, "blog-post")

@@ -1,0 +1,57 @@
+"""Members choose per kind how they are notified; e-mail leaves through the task worker."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from portal import notifications
+from portal.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def test_in_app_by_default_and_no_email_without_opt_in(customer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notification_send(recipient=customer, kind="account", title="Hello", url="/account/")
+    assert Notification.objects.filter(recipient=customer, title="Hello").count() == 1
+    assert len(mail.outbox) == 0
+    assert notifications.unread_count(customer) == 1
+
+
+def test_email_after_opt_in_through_the_page(client, customer, django_capture_on_commit_callbacks):
+    """Ticking the e-mail box for a kind sends the next notice by mail, in-app unticked stops the badge."""
+    client.force_login(customer)
+    response = client.post(reverse("notifications"), {"email:account": "on"})
+    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        result = notifications.notification_send(
+            recipient=customer, kind="account", title="Security notice", url="/account/"
+        )
+    assert result is None
+    assert Notification.objects.filter(recipient=customer).count() == 0
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [customer.email]
+    assert mail.outbox[0].subject == "Security notice"
+    assert "http://127.0.0.1:8000/account/" in mail.outbox[0].body
+
+
+def test_unread_badge_and_mark_read(client, customer):
+    notifications.notification_send(recipient=customer, kind="account", title="One")
+    notifications.notification_send(recipient=customer, kind="account", title="Two")
+    client.force_login(customer)
+    html = client.get(reverse("notifications")).content.decode()
+    assert "data-unread-count>2<" in html
+    client.post(reverse("notifications_mark_read"))
+    assert notifications.unread_count(customer) == 0
+
+
+def test_unknown_kind_is_refused(customer):
+    with pytest.raises(ValueError):
+        notifications.notification_send(recipient=customer, kind="nope", title="x")
+    assert Notification.objects.count() == 0
+
+
+def test_notification_page_needs_login(client):
+    response = client.get(reverse("notifications"))
+    assert response.status_code == 302
+    assert "/account/login/" in response.url

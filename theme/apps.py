@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ThemeConfig(AppConfig):
+    name = "theme"
+    verbose_name = "Brand and theme"
