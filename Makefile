@@ -25,11 +25,11 @@ run: install
 	@echo ""
 	@echo "  Portal:      http://$(HOST):$(PORT)/"
 	@echo "  Back office: http://$(HOST):$(PORT)/admin/"
-	@echo "  E-mails (confirmation links) are printed here. Ctrl-C stops the web server, the worker and the CRM sweep."
+	@echo "  E-mails (confirmation links) are printed here. Ctrl-C stops the web server, the worker and the scheduler."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py db_worker --queue-name '*' --interval 0.5 & \
-	$(PY) manage.py crm_sweep --every 60 & \
+	$(PY) manage.py run_scheduler & \
 	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
 
 test: install

@@ -8,9 +8,10 @@ from django.http import Http404
 
 from community import permissions
 from community.live import thread_group
+from portal.consumers import BroadcastDispatchMixin
 
 
-class ThreadConsumer(AsyncJsonWebsocketConsumer):
+class ThreadConsumer(BroadcastDispatchMixin, AsyncJsonWebsocketConsumer):
     """Joins the thread's group only after the same visibility check the thread page uses."""
 
     async def connect(self):

@@ -34,6 +34,20 @@ class ConsentConfig(AppConfig):
             "consent.add_noticeversion",
         )
         post_migrate.connect(_install_defaults, sender=self, dispatch_uid="consent.install_defaults")
+        _schedule()
+
+
+def _schedule():
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from consent import ledger, tasks
+    from portal import schedule
+
+    minutes = getattr(settings, "CONSENT_CHECKPOINT_MINUTES", ledger.CHECKPOINT_MINUTES)
+    schedule.register("consent.checkpoint", task=tasks.sign_ledger_checkpoint, every=timedelta(minutes=minutes))
+    schedule.register("consent.expire_opt_ins", task=tasks.expire_pending_opt_ins, every=timedelta(hours=1))
 
 
 def _install_defaults(sender, using="default", **kwargs):

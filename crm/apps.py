@@ -17,6 +17,7 @@ class CrmConfig(AppConfig):
         community_events.post_created.connect(receivers.on_post_created)
         consent_changed.connect(receivers.on_consent_changed, dispatch_uid="crm.consent_changed")
         member_erased.connect(receivers.on_member_erased, dispatch_uid="crm.member_erased")
+        _schedule()
         staff = (
             "crm.view_interestcard",
             "crm.claim_interestcard",
@@ -36,3 +37,13 @@ class CrmConfig(AppConfig):
             "crm.change_crmconnection",
             "crm.delete_crmconnection",
         )
+
+
+def _schedule():
+    from datetime import timedelta
+
+    from crm import tasks
+    from portal import schedule
+
+    schedule.register("crm.sweep", task=tasks.sweep_outbox, every=timedelta(minutes=1))
+    schedule.register("crm.poll", task=tasks.poll_connections, every=timedelta(minutes=5))

@@ -1,6 +1,27 @@
-"""A minimal WebSocket endpoint the load balancer and tests use to check the socket path."""
+"""Shared consumer plumbing, and a minimal WebSocket endpoint the load balancer and tests use."""
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+
+class BroadcastDispatchMixin:
+    """Group events go straight to their handler.
+
+    Channels runs ``close_old_connections`` in the single database thread before every message.
+    For a broadcast that is one thread hop per connected socket per message, which queues a
+    fan-out to hundreds of sockets behind the database thread. Consumers using this mixin touch
+    the database in group-event handlers only through ``database_sync_to_async`` (which closes
+    stale connections itself), so only socket events (connect, receive, disconnect) keep the
+    default path.
+    """
+
+    async def dispatch(self, message):
+        if message["type"].startswith("websocket."):
+            return await super().dispatch(message)
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        return await handler(message)
 
 
 class PingConsumer(AsyncJsonWebsocketConsumer):

@@ -163,3 +163,14 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.kind}"
+
+
+class ScheduledJob(models.Model):
+    """When the scheduler last enqueued one periodic job (see ``portal.schedule``)."""
+
+    name = models.CharField(max_length=80, primary_key=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.name

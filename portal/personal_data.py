@@ -178,6 +178,7 @@ for model, reason in (
     ("auth.Permission", "Permission definitions."),
     ("auth.Group", "Role definitions."),
     ("contenttypes.ContentType", "Model catalogue."),
+    ("portal.ScheduledJob", "When each periodic job last ran."),
 ):
     not_personal(model, reason=reason)
 not_personal(

@@ -18,3 +18,13 @@ class ChatConfig(AppConfig):
         staff = ("chat.add_cannedreply", "chat.change_cannedreply", "chat.delete_cannedreply", "chat.view_cannedreply")
         grant(Role.MODERATOR, *staff)
         grant(Role.ADMINISTRATOR, *staff, "chat.change_chatsettings", "chat.view_chatsettings")
+        _schedule()
+
+
+def _schedule():
+    from datetime import timedelta
+
+    from community.chat import tasks
+    from portal import schedule
+
+    schedule.register("chat.retention", task=tasks.chat_retention, every=timedelta(days=1))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from community.chat import live, permissions, selectors, services
 from community.chat.models import Chat, ChatStatus, MessageKind
+from portal.consumers import BroadcastDispatchMixin
 
 MAX_FRAME_CHARS = 16_000
 
@@ -51,7 +52,7 @@ def _fresh_user(user_id: int):
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-class FrameMixin:
+class FrameMixin(BroadcastDispatchMixin):
     """Shared frame handling: size, JSON, per-connection flood limit, error frames."""
 
     channel_layer_alias = live.layer_alias()

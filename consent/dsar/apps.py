@@ -18,6 +18,16 @@ class DsarConfig(AppConfig):
         grant(Role.DPO, "dsar.manage_accessrequest", "dsar.view_accessrequest")
         register_kind("privacy_export", _("Your data export"), email_default=True)
         register_kind("privacy_request", _("Your privacy requests"), email_default=True)
+        _schedule()
+
+
+def _schedule():
+    from datetime import timedelta
+
+    from consent.dsar import tasks
+    from portal import schedule
+
+    schedule.register("dsar.retention", task=tasks.retention_run, every=timedelta(days=1))
 
 
 # Strings of the "Your data" section that consent/templates/consent/privacy_centre.html shows; listed here so

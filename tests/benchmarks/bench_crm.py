@@ -88,10 +88,10 @@ def _seed(n: int, receiver_url: str):
     config = ModerationSettings.load()
     config.hold_first_posts = False
     config.save()
-    moderator = User.objects.create_user(email="bench-mod@example.com", password="x" * 12, handle="bench-mod-1")
+    moderator = User.objects.create_user(email="crm-bench-mod@example.com", password="x" * 12, handle="crm-bench-mod")
     moderator.groups.add(Group.objects.get(name=Role.MODERATOR))
     members = User.objects.bulk_create(
-        [User(email=f"bench-member-{i}@example.com", handle=f"bench-member-{i}", password="!") for i in range(50)]
+        [User(email=f"crm-bench-{i}@example.com", handle=f"crm-bench-member-{i}", password="!") for i in range(50)]
     )
     forum = Forum.objects.create(name="Bench", slug="bench", product="Acme")
     now = timezone.now()

@@ -94,7 +94,8 @@ def _seed_forum(rng):
         ],
         batch_size=2000,
     )
-    tags = Tag.objects.bulk_create([Tag(name=w, slug=w) for w in WORDS])
+    Tag.objects.bulk_create([Tag(name=w, slug=w) for w in WORDS], ignore_conflicts=True)  # other benches may own some
+    tags = list(Tag.objects.filter(slug__in=WORDS))
     Thread.tags.through.objects.bulk_create(
         [Thread.tags.through(thread_id=t.pk, tag_id=rng.choice(tags).pk) for t in threads], batch_size=2000
     )

@@ -2,7 +2,8 @@
 
 Each module exposes ``run(report)``; ``report(name, value, unit="")`` records one figure.
 Benchmarks run against a fresh database of their own (PORTAL_VAR_DIR/bench or BENCH_DATABASE_URL)
-so they never touch the development data.
+so they never touch the development data. On SQLite every module starts from the same freshly
+migrated file (and empty caches), so one module's rows never collide with another's.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -40,6 +42,22 @@ def main(argv: list[str]) -> int:
 
     settings.DEBUG = False  # no query log growth, production-like templates
     call_command("migrate", verbosity=0)
+    from django.core.cache import caches
+    from django.db import connections
+
+    template = bench_var / "bench.migrated.sqlite3"
+    isolated = not os.environ.get("BENCH_DATABASE_URL")
+    if isolated:
+        connections.close_all()
+        shutil.copyfile(db, template)
+
+    def fresh_state() -> None:
+        for alias, config in settings.CACHES.items():
+            if config["BACKEND"].endswith("LocMemCache"):  # never flush a shared Redis
+                caches[alias].clear()
+        if isolated:
+            connections.close_all()
+            shutil.copyfile(template, db)
 
     figures: dict[str, float] = {}
     units: dict[str, str] = {}
@@ -55,6 +73,7 @@ def main(argv: list[str]) -> int:
         if only and name not in only and name.removeprefix("bench_") not in only:
             continue
         print(f"{name}:", flush=True)
+        fresh_state()
         started = time.perf_counter()
         try:
             importlib.import_module(f"tests.benchmarks.{name}").run(report)
