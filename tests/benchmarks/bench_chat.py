@@ -20,6 +20,10 @@ those limits refuse, and with persistent database connections (DATABASE_CONN_MAX
 setting portal.settings reads from the environment); everything else is ``portal.settings``.
 Clients and server share the machine's cores, so the client's own JSON parsing is part of the
 measured latency.
+
+Diagnostics: ``BENCH_CHAT_DEBUG=1`` writes each message's first, median and last delivery time to
+var/bench/chat_messages.txt (a late message vs. a long fan-out tail); ``BENCH_CHAT_EXTRA`` appends
+lines to the server's settings module (e.g. to start a profiler in the Daphne process).
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ def _start_daphne(tmp: Path, port: int) -> subprocess.Popen:
     (tmp / "chatbench_settings.py").write_text(
         "from portal.settings import *  # noqa\n"
         "CHAT_MEMBER_MESSAGES_PER_MINUTE = 10**9\n"
-        "CHAT_CONNECTION_FRAMES = 10**9\n"
+        "CHAT_CONNECTION_FRAMES = 10**9\n" + os.environ.get("BENCH_CHAT_EXTRA", "")
     )
     env = {
         **os.environ,
@@ -132,6 +136,8 @@ def run(report) -> None:
             timeout=240,
             check=False,
         )
+        if os.environ.get("BENCH_CHAT_DEBUG"):
+            (ROOT / "var" / "bench" / "chat_messages.txt").write_text(done.stderr)
         if done.returncode != 0:
             raise RuntimeError(done.stderr[-3000:])
         results = json.loads(done.stdout.strip().splitlines()[-1])
@@ -288,6 +294,12 @@ async def _client(config: dict) -> dict:
         if interim["lost"] or interim["delivered_per_s"] < 0.95 * offered or interim["p99_ms"] >= 1000:
             break
     await asyncio.sleep(FINAL_DRAIN_SECONDS)
+    if os.environ.get("BENCH_CHAT_DEBUG"):  # per message: first, median and last delivery (stderr)
+        for step in steps:
+            for c in step["ids"]:
+                lat = sorted((r.arrivals[c] - sent_at[c]) * 1000 for r in step["receivers"] if c in r.arrivals)
+                if lat:
+                    print(c, f"min={lat[0]:.0f} med={lat[len(lat) // 2]:.0f} max={lat[-1]:.0f}", file=sys.stderr)
     step_stats = [_stats(step, sent_at) for step in steps]
     ramp_stats = [_stats(step, sent_at) for step in ramp]
     # Below saturation a step delivers what is offered; at or above it, what the process manages.

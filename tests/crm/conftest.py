@@ -64,6 +64,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else each answer's body waits 40 ms for a delayed ACK
 
             def _serve(self):
                 length = int(self.headers.get("content-length") or 0)
