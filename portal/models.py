@@ -69,6 +69,9 @@ class User(AbstractUser):
     email_confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
     suspended_until = models.DateTimeField(_("suspended until"), null=True, blank=True)
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # Kept by portal.notifications in the same transaction as each change, so the header badge on
+    # every page comes with the user row instead of a COUNT query.
+    unread_notifications = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -65,7 +67,9 @@ def notification_send(*, recipient: User, kind: str, title: str, url: str = "", 
     email = pref.email if pref else KINDS[kind].email_default
     notification = None
     if in_app:
-        notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:300], url=url[:500])
+        with transaction.atomic():
+            notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:300], url=url[:500])
+            User.objects.filter(pk=recipient.pk).update(unread_notifications=F("unread_notifications") + 1)
     if email:
         from portal.tasks import send_member_email
 
@@ -76,16 +80,35 @@ def notification_send(*, recipient: User, kind: str, title: str, url: str = "", 
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the member's notifications (all, or ``ids``) read; the unread counter is recounted."""
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())
+    with transaction.atomic():
+        marked = qs.update(read_at=timezone.now())
+        unread_recount(user_ids=[user.pk])
+    user.unread_notifications = User.objects.values_list("unread_notifications", flat=True).get(pk=user.pk)
+    return marked
+
+
+def unread_recount(*, user_ids: list[int] | None = None) -> int:
+    """Set the unread counters from the notification rows (all members, or ``user_ids``)."""
+    unread = (
+        Notification.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    members = User.objects.all() if user_ids is None else User.objects.filter(pk__in=user_ids)
+    return members.update(unread_notifications=Coalesce(Subquery(unread), 0))
 
 
 def unread_count(user) -> int:
+    """The header badge: read from the user row the request already loaded (no query)."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return user.unread_notifications
 
 
 def recent_for(user: User, limit: int = 50):

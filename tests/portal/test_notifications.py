@@ -15,6 +15,7 @@ def test_in_app_by_default_and_no_email_without_opt_in(customer, django_capture_
         notifications.notification_send(recipient=customer, kind="account", title="Hello", url="/account/")
     assert Notification.objects.filter(recipient=customer, title="Hello").count() == 1
     assert len(mail.outbox) == 0
+    customer.refresh_from_db()
     assert notifications.unread_count(customer) == 1
 
 
@@ -42,7 +43,37 @@ def test_unread_badge_and_mark_read(client, customer):
     html = client.get(reverse("notifications")).content.decode()
     assert "data-unread-count>2<" in html
     client.post(reverse("notifications_mark_read"))
+    customer.refresh_from_db()
     assert notifications.unread_count(customer) == 0
+    assert "data-unread-count" not in client.get(reverse("notifications")).content.decode()
+
+
+def test_the_unread_counter_follows_every_change(customer, other_customer):
+    """The counter on the user row equals a recount after sends, partial and full mark-read, for each member."""
+    sent = [notifications.notification_send(recipient=customer, kind="account", title=f"N{i}") for i in range(3)]
+    notifications.notification_send(recipient=other_customer, kind="account", title="Other")
+    assert notifications.notifications_mark_read(user=customer, ids=[sent[0].pk]) == 1
+    assert customer.unread_notifications == 2  # the caller's object is updated too
+    customer.refresh_from_db()
+    other_customer.refresh_from_db()
+    assert (customer.unread_notifications, other_customer.unread_notifications) == (2, 1)
+    from portal.models import User
+
+    User.objects.filter(pk=customer.pk).update(unread_notifications=99)  # drifted, e.g. by a raw delete
+    assert notifications.unread_recount() == User.objects.count()
+    customer.refresh_from_db()
+    assert customer.unread_notifications == 2
+
+
+def test_the_badge_costs_no_query(client, customer, django_assert_num_queries):
+    """Session, user row (with the counter), the page's own notification list and the staff-role check."""
+    notifications.notification_send(recipient=customer, kind="account", title="Badge")
+    client.force_login(customer)
+    client.get(reverse("notifications"))  # warm the site and brand caches
+    with django_assert_num_queries(5) as captured:
+        html = client.get(reverse("notifications")).content.decode()
+    assert "data-unread-count>1<" in html
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"] and "portal_notification" in q["sql"]]
 
 
 def test_unknown_kind_is_refused(customer):
