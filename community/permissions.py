@@ -85,14 +85,34 @@ def visible_forums(user) -> QuerySet[Forum]:
     return Forum.objects.filter(forum_visibility_q(user))
 
 
+def private_thread_q(user, prefix: str = "") -> Q:
+    """Threads that are not private, or private ones ``user`` wrote or moderates the forum of."""
+    shared = Q(**{f"{prefix}is_private": False})
+    if user is None or not user.is_authenticated:
+        return shared
+    if user.is_superuser:
+        return Q()
+    mod_direct, mod_grouped = _object_perm_ids(user, MODERATE_FORUM)
+    return (
+        shared
+        | Q(**{f"{prefix}author_id": user.pk})
+        | Q(**{f"{prefix}forum_id__in": mod_direct})
+        | Q(**{f"{prefix}forum_id__in": mod_grouped})
+        | Q(_moderator_role_exists(user))
+    )
+
+
 def thread_public_q(user, prefix: str = "") -> Q:
-    """Threads a non-moderator sees: not hidden, not held (authors see their own held thread)."""
+    """Threads a non-moderator sees: not hidden, not held (authors see their own held thread).
+
+    Private threads of others are left out too, unless ``user`` moderates their forum.
+    """
     q = ~Q(**{f"{prefix}state": ThreadState.HIDDEN}) & Q(**{f"{prefix}is_held": False})
     if user is not None and user.is_authenticated:
         q |= Q(**{f"{prefix}is_held": True, f"{prefix}author_id": user.pk}) & ~Q(
             **{f"{prefix}state": ThreadState.HIDDEN}
         )
-    return q
+    return q & private_thread_q(user, prefix)
 
 
 def is_moderator(user) -> bool:
@@ -131,9 +151,26 @@ def can_view_thread(user, thread: Thread) -> bool:
         return True
     if thread.state == ThreadState.HIDDEN:
         return False
+    if thread.is_private and not (user and user.is_authenticated and thread.author_id == user.pk):
+        return False
     if thread.is_held and not (user and user.is_authenticated and thread.author_id == user.pk):
         return False
     return True
+
+
+def can_view_thread_for_notice(user, thread: Thread) -> bool:
+    """Whether ``user`` may be told about ``thread`` (a mention, a reply): forum access and the private-thread rule.
+
+    Asked about third parties, so it never trusts a ``viewer_can_moderate`` annotation, which
+    belongs to whoever loaded the thread or forum.
+    """
+    if not user or not user.is_authenticated:
+        return False
+    if thread.forum.is_private and not visible_forums(user).filter(pk=thread.forum_id).exists():
+        return False
+    if not thread.is_private or thread.author_id == user.pk:
+        return True
+    return is_moderator(user) or user.has_perm(f"community.{MODERATE_FORUM}", thread.forum)
 
 
 def can_view_post(user, post: Post) -> bool:

@@ -139,7 +139,7 @@ def search_visible_to(*, user, query: str, limit: int = 30) -> list[Thread]:
         return []
     backend = get_search_backend()
     visible_threads = (
-        Thread.objects.filter(permissions.forum_visibility_q(user, "forum__"))
+        Thread.objects.filter(permissions.forum_visibility_q(user, "forum__"), permissions.private_thread_q(user))
         .filter(is_held=False)
         .exclude(state=ThreadState.HIDDEN)
     )
@@ -168,7 +168,12 @@ def similar_threads(*, user, title: str, limit: int = 5) -> list[Thread]:
     ids = [t.pk for t in hits]
     visible = {
         t.pk: t
-        for t in Thread.objects.filter(permissions.forum_visibility_q(user, "forum__"), pk__in=ids, is_held=False)
+        for t in Thread.objects.filter(
+            permissions.forum_visibility_q(user, "forum__"),
+            permissions.private_thread_q(user),
+            pk__in=ids,
+            is_held=False,
+        )
         .exclude(state=ThreadState.HIDDEN)
         .select_related("forum")
     }

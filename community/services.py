@@ -156,7 +156,7 @@ def thread_recount(thread: Thread) -> None:
 
 def forum_recount(forum: Forum) -> None:
     """Recompute the forum's counters from its public threads and their published posts."""
-    public = Thread.objects.filter(forum=forum, is_held=False).exclude(state=ThreadState.HIDDEN)
+    public = Thread.objects.filter(forum=forum, is_held=False, is_private=False).exclude(state=ThreadState.HIDDEN)
     stats = public.aggregate(n=Count("pk"), last=Max("last_activity_at"))
     forum.thread_count = stats["n"] or 0
     forum.post_count = Post.objects.filter(thread__in=public, status=PostStatus.PUBLISHED).count()
@@ -168,8 +168,20 @@ def forum_recount(forum: Forum) -> None:
 
 
 @transaction.atomic
-def thread_create(*, forum: Forum, author: User, title: str, body: str, tags: list[str] | None = None) -> Thread:
-    """Ask a question: the thread and its first post, held for approval when the author is new."""
+def thread_create(
+    *,
+    forum: Forum,
+    author: User,
+    title: str,
+    body: str,
+    tags: list[str] | None = None,
+    is_private: bool = False,
+) -> Thread:
+    """Ask a question: the thread and its first post, held for approval when the author is new.
+
+    A private thread (an offline chat message) is seen only by its author and the forum's
+    moderators: it is never held (nobody else could see it anyway) and never counted in the forum.
+    """
     _check_can_post(author)
     if not permissions.can_view_forum(author, forum):
         raise PermissionDenied
@@ -178,10 +190,16 @@ def thread_create(*, forum: Forum, author: User, title: str, body: str, tags: li
     html = _rendered(body)
     config = _settings()
     _rate_limit_post(author, config)
-    held = _must_hold(author, config)
+    held = not is_private and _must_hold(author, config)
     now = timezone.now()
     thread = Thread.objects.create(
-        forum=forum, author=author, title=title, is_held=held, created_at=now, last_activity_at=now
+        forum=forum,
+        author=author,
+        title=title,
+        is_held=held,
+        is_private=is_private,
+        created_at=now,
+        last_activity_at=now,
     )
     post = Post.objects.create(
         thread=thread,
@@ -196,9 +214,10 @@ def thread_create(*, forum: Forum, author: User, title: str, body: str, tags: li
     for name in (tags or [])[:MAX_TAGS_PER_THREAD]:
         _tag_add(thread=thread, name=name, actor=author, automatic=False)
     if not held:
-        Forum.objects.filter(pk=forum.pk).update(
-            thread_count=F("thread_count") + 1, post_count=F("post_count") + 1, last_activity_at=now
-        )
+        if not is_private:
+            Forum.objects.filter(pk=forum.pk).update(
+                thread_count=F("thread_count") + 1, post_count=F("post_count") + 1, last_activity_at=now
+            )
         _after_publish(post)
     return thread
 
@@ -208,6 +227,8 @@ def post_create(*, thread: Thread, author: User, body: str) -> Post:
     """Reply to a thread; counters move in the same transaction, effects follow after commit."""
     _check_can_post(author)
     if thread.forum.is_private and not permissions.can_view_forum(author, thread.forum):
+        raise PermissionDenied
+    if thread.is_private and not permissions.can_view_thread_for_notice(author, thread):
         raise PermissionDenied
     if not permissions.can_reply_to_thread(author, thread):
         if thread.state == ThreadState.LOCKED:
@@ -246,6 +267,9 @@ def _record_mentions(post: Post) -> None:
     users = User.objects.filter(handle__in=list(handles)[:20], is_active=True, erased_at__isnull=True).exclude(
         pk=post.author_id
     )
+    if post.thread.is_private:
+        # Naming someone who cannot open a private thread must not tell them it exists.
+        users = [u for u in users if permissions.can_view_thread_for_notice(u, post.thread)]
     Mention.objects.bulk_create([Mention(post=post, user=u) for u in users], ignore_conflicts=True)
 
 
@@ -635,6 +659,9 @@ def thread_merge(*, source: Thread, target: Thread, moderator: User, reason: str
         raise ValidationError(_("A thread cannot be merged into itself."))
     if source.blog_page_id or target.blog_page_id:
         raise ValidationError(_("Blog comment threads cannot be merged."))
+    if source.is_private or target.is_private:
+        # Merging would show a private question to others (or others' posts to its author).
+        raise ValidationError(_("Private threads cannot be merged."))
     moved = list(Post.objects.filter(thread=source).values_list("pk", flat=True))
     Post.objects.filter(thread=source).update(thread=target, is_question=False)
     for tag in source.tags.all():

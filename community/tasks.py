@@ -31,7 +31,7 @@ def post_published(*, post_id: int) -> int:
     """Index a new post and tell the thread's author and mentioned members; returns notifications sent."""
     from community.models import Mention, Post
     from community.models.forum import PostStatus
-    from community.permissions import can_view_forum
+    from community.permissions import can_view_thread_for_notice
 
     post = Post.objects.select_related("thread", "thread__forum", "thread__author", "author").filter(pk=post_id).first()
     if post is None or post.status != PostStatus.PUBLISHED:
@@ -49,7 +49,7 @@ def post_published(*, post_id: int) -> int:
         Q(pk__in=Mention.objects.filter(post=post).values("user_id")), is_active=True, erased_at__isnull=True
     )
     for user in mentioned:
-        if user.pk in notified or not can_view_forum(user, thread.forum):
+        if user.pk in notified or not can_view_thread_for_notice(user, thread):
             continue
         with in_language(user):
             notification_send(
@@ -65,7 +65,7 @@ def post_published(*, post_id: int) -> int:
         not post.is_question
         and recipient is not None
         and recipient.pk not in notified
-        and can_view_forum(recipient, thread.forum)
+        and can_view_thread_for_notice(recipient, thread)
     ):
         with in_language(recipient):
             notification_send(
@@ -82,9 +82,12 @@ def post_published(*, post_id: int) -> int:
 def answer_accepted(*, post_id: int, actor_id: int) -> bool:
     """Tell the answer's author that it was accepted."""
     from community.models import Post
+    from community.permissions import can_view_thread_for_notice
 
-    post = Post.objects.select_related("thread", "author").filter(pk=post_id).first()
+    post = Post.objects.select_related("thread", "thread__forum", "author").filter(pk=post_id).first()
     if post is None or post.author is None or post.author_id == actor_id:
+        return False
+    if not can_view_thread_for_notice(post.author, post.thread):
         return False
     with in_language(post.author):
         notification_send(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -62,26 +62,65 @@ def _require_known(code: str) -> None:
         raise UnknownPurpose(f"unknown consent purpose {code!r}")
 
 
+# An objection to direct marketing (Art. 21(2), (3)) stops these purposes; a restriction (Art. 18) stops all.
+DIRECT_MARKETING_PURPOSES = ("newsletter", "crm_followup")
+
+
+def restriction_kinds_blocking(purpose_code: str) -> tuple[str, ...]:
+    """Which kinds of a standing ``dsar.ProcessingRestriction`` switch this purpose off."""
+    return ("restriction", "objection") if purpose_code in DIRECT_MARKETING_PURPOSES else ("restriction",)
+
+
+def _standing_restrictions(purpose_code: str):
+    from consent.dsar.models import ProcessingRestriction
+
+    return ProcessingRestriction.objects.filter(
+        lifted_at__isnull=True, kind__in=restriction_kinds_blocking(purpose_code)
+    )
+
+
+def _live_consents(purpose_code: str):
+    """Projection rows whose consent is live now: given, to the current notice, and not restricted."""
+    return MemberConsent.objects.filter(
+        purpose__code=purpose_code,
+        state=ConsentState.GRANTED,
+        notice_version__gte=F("purpose__required_notice_version"),
+    ).exclude(Exists(_standing_restrictions(purpose_code).filter(member_id=OuterRef("user_id"))))
+
+
 def has_consent(user, purpose_code: str) -> bool:
     """Is the member's consent to ``purpose_code`` live now (given, confirmed, to the current notice)?
 
-    One indexed query on the projection (unique user + purpose), memoised on the user object for
-    the rest of the request or task; writes through this module clear the memo. Nothing is cached
-    across processes, so a withdrawal is in force for every web process and worker at once.
-    Anonymous visitors have consented to nothing; an unknown code raises ``UnknownPurpose``.
+    One indexed query on the projection (unique user + purpose) joined with the member's standing
+    processing restriction (a restriction switches every purpose off, an objection to direct
+    marketing the marketing ones), memoised on the user object for the rest of the request or task;
+    writes through this module clear the memo. Nothing is cached across processes, so a withdrawal or
+    restriction is in force for every web process and worker at once. Anonymous visitors have
+    consented to nothing; an unknown code raises ``UnknownPurpose``.
     """
     _require_known(purpose_code)
     if user is None or not getattr(user, "is_authenticated", False) or not user.pk:
         return False
     memo = user.__dict__.setdefault(_MEMO, {})
     if purpose_code not in memo:
-        memo[purpose_code] = MemberConsent.objects.filter(
-            user_id=user.pk,
-            purpose__code=purpose_code,
-            state=ConsentState.GRANTED,
-            notice_version__gte=F("purpose__required_notice_version"),
-        ).exists()
+        memo[purpose_code] = _live_consents(purpose_code).filter(user_id=user.pk).exists()
     return memo[purpose_code]
+
+
+def live_consent(purpose_code: str, *, user_ref: str = "user") -> Exists:
+    """``has_consent`` as a query expression, for bulk selections (``user_ref`` is the path to the member)."""
+    _require_known(purpose_code)
+    return Exists(_live_consents(purpose_code).filter(user_id=OuterRef(user_ref)))
+
+
+def processing_restricted(user, purpose_code: str) -> bool:
+    """Does a standing restriction or objection keep this purpose off for the member (no re-grant meanwhile)?"""
+    return _standing_restrictions(purpose_code).filter(member_id=user.pk).exists()
+
+
+def consent_memo_clear(user) -> None:
+    """Forget the memoised answers of ``has_consent`` on this user object (after a restriction changed)."""
+    _forget_memo(user)
 
 
 def _forget_memo(user) -> None:
@@ -146,6 +185,7 @@ def _record(
             "ip": subject.evidence_hash("ip", ip),
             "user_agent": subject.evidence_hash("ua", user_agent[:500]),
             "token": token_id,
+            **subject.evidence_key_ref(),
         },
         now=now,
     )
@@ -186,6 +226,15 @@ def consent_grant(
     _member(user)
     purpose = _purpose(purpose)
     language = _language(user, language)
+    if processing_restricted(user, purpose.code):
+        raise ValidationError(
+            _(
+                "Processing of your data is restricted at your request, so “%(purpose)s” cannot be switched on "
+                "until our data protection officer lifts the restriction."
+            )
+            % {"purpose": purpose.name},
+            code="restricted",
+        )
     with transaction.atomic():
         notice = current_notice(purpose)
         if notice_version is not None and notice_version != notice.version:
@@ -469,15 +518,11 @@ def newsletter_send(*, subject: str, body: str) -> int:
     """Queue one newsletter issue to every member whose newsletter consent is live; returns the count."""
     from consent.tasks import send_marketing_email
 
-    purpose = _purpose("newsletter")
+    _require_known("newsletter")
     recipients = list(
-        MemberConsent.objects.filter(
-            purpose=purpose,
-            state=ConsentState.GRANTED,
-            notice_version__gte=purpose.required_notice_version,
-            user__is_active=True,
-            user__erased_at__isnull=True,
-        ).values_list("user_id", flat=True)
+        _live_consents("newsletter")
+        .filter(user__is_active=True, user__erased_at__isnull=True)
+        .values_list("user_id", flat=True)
     )
     for user_id in recipients:
         transaction.on_commit(

@@ -2,7 +2,9 @@
 
 Each member gets a random 32-byte key, stored only wrapped with FIELD_ENCRYPTION_KEY. The ledger
 subject and the evidence hashes are HMACs under that key, so destroying it at erasure leaves every
-ledger entry verifiable but no longer linkable to anyone (crypto-shredding).
+ledger entry verifiable but no longer linkable to anyone (crypto-shredding). Evidence (IP address,
+user agent) is keyed a second time with the day's evidence key (``consent.dsar.evidence``), which the
+retention policy destroys after its period, so old evidence goes untestable even for members who stay.
 """
 
 from __future__ import annotations
@@ -40,9 +42,43 @@ class Subject:
     def __init__(self, key: bytes):
         self._key = key
         self.ref = _mac(key, "subject")
+        self.evidence_key_id: str | None = None
+        self._evidence_key: bytes | None = None
 
     def evidence_hash(self, label: str, value: str) -> str:
-        return _mac(self._key, label, value)[:32] if value else ""
+        """HMAC under today's evidence key of the HMAC under the member's key; "" for no value."""
+        if not value:
+            return ""
+        if self._evidence_key is None:
+            from consent.dsar.evidence import evidence_key_current
+
+            self.evidence_key_id, self._evidence_key = evidence_key_current()
+        return _evidence_mac(self._evidence_key, _mac(self._key, label, value))
+
+    def evidence_key_ref(self) -> dict[str, str]:
+        """The ``key`` field of the entry's evidence: which day key the hashes need (none when nothing was hashed)."""
+        return {"key": self.evidence_key_id} if self.evidence_key_id else {}
+
+
+def _evidence_mac(day_key: bytes, inner: str) -> str:
+    return hmac.new(day_key, inner.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def evidence_matches(*, user, evidence: dict, label: str, value: str) -> bool | None:
+    """Does an entry's evidence (``label`` "ip" or "ua") come from ``value``? None once a key needed is gone."""
+    from consent.dsar.evidence import evidence_key
+
+    stored = evidence.get({"ip": "ip", "ua": "user_agent"}[label], "")
+    member_key = _member_key(user, create=False)
+    if member_key is None or not stored:
+        return None
+    inner = _mac(member_key, label, value)
+    if "key" not in evidence:  # entries written before evidence keys existed: keyed by the member only
+        return hmac.compare_digest(stored, inner[:32])
+    day_key = evidence_key(evidence["key"])
+    if day_key is None:
+        return None
+    return hmac.compare_digest(stored, _evidence_mac(day_key, inner))
 
 
 def subject_for(user, *, create: bool = True) -> Subject | None:

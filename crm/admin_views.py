@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm import permissions, selectors, services
 from crm.forms import CardFilterForm, OutboxFilterForm
-from crm.models import InterestCard
+from crm.models import InterestCard, SourceType
 from portal.models import User
 
 PAGE_SIZE = 50
@@ -30,7 +31,8 @@ def card_index(request):
         pk__in=InterestCard.objects.filter(assignee__isnull=False).values("assignee")
     ).order_by("handle")
     form = CardFilterForm(request.GET or None, tags=selectors.card_tags(), assignees=assignees)
-    page = _page(request, selectors.card_list(**form.filters()))
+    filters = form.filters()
+    page = _page(request, selectors.card_list(**filters))
     return render(
         request,
         "crm/admin/card_index.html",
@@ -40,6 +42,7 @@ def card_index(request):
             "form": form,
             "page": page,
             "cards": page.object_list,
+            "filter_query": urlencode({name: value for name, value in filters.items() if value}),
         },
     )
 
@@ -110,7 +113,12 @@ def demo_receiver(request):
     if not permissions.can_view_demo_receiver(request.user):
         raise PermissionDenied
     receipts = [
-        {"receipt": r, "payload": json.dumps(r.payload, indent=2, ensure_ascii=False)}
+        {
+            "receipt": r,
+            "payload": json.dumps(r.payload, indent=2, ensure_ascii=False),
+            "source": _source_label(r.payload.get("source_type")),
+            "source_url": _web_link(r.payload.get("source_url")),
+        }
         for r in selectors.demo_receipts()[:100]
     ]
     return render(
@@ -123,6 +131,16 @@ def demo_receiver(request):
             "connection": selectors.demo_connection(),
         },
     )
+
+
+def _source_label(value) -> str:
+    """The source type a CRM received, in the staff member's language (as sent when unknown)."""
+    return str(SourceType(value).label) if value in SourceType.values else str(value or "")
+
+
+def _web_link(value) -> str:
+    """Only http(s) links from a received payload become clickable."""
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
 
 
 @require_POST

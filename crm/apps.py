@@ -8,13 +8,17 @@ class CrmConfig(AppConfig):
 
     def ready(self):
         from community import events as community_events
+        from community.chat import events as chat_events
         from consent.dsar.events import member_erased
         from consent.events import consent_changed
         from crm import receivers
+        from ideas import events as idea_events
         from portal.roles import Role, grant
 
         community_events.thread_tagged.connect(receivers.on_thread_tagged)
         community_events.post_created.connect(receivers.on_post_created)
+        chat_events.chat_tagged.connect(receivers.on_chat_tagged)
+        idea_events.idea_tagged.connect(receivers.on_idea_tagged)
         consent_changed.connect(receivers.on_consent_changed, dispatch_uid="crm.consent_changed")
         member_erased.connect(receivers.on_member_erased, dispatch_uid="crm.member_erased")
         _schedule()

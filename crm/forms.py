@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from crm.models import AssigneeStrategy, CardState, ConnectionKind, CrmConnection, OutboxState, TagRule
+from crm.models import AssigneeStrategy, CardState, ConnectionKind, CrmConnection, OutboxState, SourceType, TagRule
 from crm.services import SECRET_FIELDS, normalise_tag
 from portal.models import User
 from portal.roles import Role
@@ -123,7 +123,12 @@ class TagRuleForm(WagtailAdminModelForm):
 
 
 class CardFilterForm(forms.Form):
+    FILTERS = ("state", "source_type", "tag", "assignee", "processed")
+
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All"))] + list(CardState.choices))
+    source_type = forms.ChoiceField(
+        label=_("Source"), required=False, choices=[("", _("All"))] + list(SourceType.choices)
+    )
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     processed = forms.ChoiceField(
@@ -140,7 +145,7 @@ class CardFilterForm(forms.Form):
     def filters(self) -> dict[str, str]:
         if not self.is_valid():
             return {}
-        return {name: self.cleaned_data.get(name) or "" for name in ("state", "tag", "assignee", "processed")}
+        return {name: self.cleaned_data.get(name) or "" for name in self.FILTERS}
 
 
 class OutboxFilterForm(forms.Form):

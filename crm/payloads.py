@@ -33,9 +33,11 @@ def _replace_words(text: str, words: list[str], replacement: str) -> str:
 def _named_members(texts: list[str], member: User | None) -> dict[str, User]:
     """Every member named by @handle in ``texts`` (and the author), fetched in one query."""
     handles = {h.lower() for text in texts for h in MENTION.findall(text or "")}
-    if member is not None:
-        handles.add(member.handle.lower())
-    return {u.handle.lower(): u for u in User.objects.filter(handle__in=handles)} if handles else {}
+    author = {member.handle.lower(): member} if member is not None and member.handle else {}
+    if not handles - set(author):
+        return author  # nobody else is named: the loaded author is all there is, no query
+    handles |= set(author)
+    return {u.handle.lower(): u for u in User.objects.filter(handle__in=handles)}
 
 
 def scrub(text: str, *, member: User | None, identity: bool, named: dict[str, User] | None = None) -> str:

@@ -9,6 +9,14 @@ def on_thread_tagged(*, thread, tag, actor, automatic, **kwargs) -> None:
     services.thread_tagged(thread=thread, tag=tag, actor=actor, automatic=automatic)
 
 
+def on_chat_tagged(*, chat, tag, actor, **kwargs) -> None:
+    services.chat_tagged(chat=chat, tag=tag, actor=actor)
+
+
+def on_idea_tagged(*, idea, tag, actor, **kwargs) -> None:
+    services.idea_tagged(idea=idea, tag=tag, actor=actor)
+
+
 def on_post_created(*, post, **kwargs) -> None:
     services.thread_autotag(post=post)
 

@@ -9,11 +9,15 @@ from crm.models import ConnectionKind, CrmConnection, DemoReceipt, InterestCard,
 DEMO_PATH = "/crm/demo-receiver/"
 
 
-def card_list(*, state: str = "", tag: str = "", assignee: str = "", processed: str = "") -> QuerySet[InterestCard]:
+def card_list(
+    *, state: str = "", tag: str = "", assignee: str = "", processed: str = "", source_type: str = ""
+) -> QuerySet[InterestCard]:
     """Cards for staff, newest first; ``assignee`` is a user id, "none" (unclaimed) or "me" resolved by the caller."""
     cards = InterestCard.objects.select_related("assignee", "connection", "member").order_by("-created_at", "-id")
     if state:
         cards = cards.filter(state=state)
+    if source_type:
+        cards = cards.filter(source_type=source_type)
     if tag:
         cards = cards.filter(tag=tag)
     if assignee == "none":

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import random
 import re
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,13 +36,22 @@ from crm.models import (
     SourceType,
     TagRule,
 )
+from portal.models import User
 
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # a send holds its row this long; after that the sweep takes it back
 MAX_ATTEMPTS = 15
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 3600.0
+BACKOFF_BASE_SECONDS = 2.0  # settings.CRM_BACKOFF_BASE_SECONDS overrides
+BACKOFF_CAP_SECONDS = 3600.0  # settings.CRM_BACKOFF_CAP_SECONDS overrides
+# One delivery task sends its own row, then keeps sending due rows of the same connection, so the
+# task queue's fixed cost per task is paid once per batch, not once per card. Bounded, so one busy
+# connection never holds a worker for long (settings.CRM_DRAIN_MAX_ROWS / CRM_DRAIN_SECONDS override).
+DRAIN_MAX_ROWS = 200
+DRAIN_SECONDS = 5.0
+CLAIM_BATCH = 10  # rows leased in one transaction; far fewer than a lease's worth of timeouts
+LEASABLE_STATES = (OutboxState.PENDING, OutboxState.FAILED)
+SEND_RELATED = ("card", "card__connection", "card__member", "card__assignee")  # what building the payload reads
 RETRY_AFTER_CAP_SECONDS = 24 * 3600.0
 OPEN_STATES = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
 SECRET_FIELDS = ("signing_secret", "api_token", "client_secret")
@@ -86,7 +97,7 @@ def _assignee_for(rule: TagRule):
         return rule.owner
     if rule.assignee_strategy == AssigneeStrategy.ROUND_ROBIN and rule.team_id:
         locked = TagRule.objects.select_for_update().get(pk=rule.pk)
-        members = list(rule.team.user_set.filter(is_active=True).order_by("pk"))
+        members = list(User.objects.filter(groups__id=rule.team_id, is_active=True).order_by("pk"))
         if not members:
             return None
         chosen = members[locked.round_robin_position % len(members)]
@@ -95,10 +106,10 @@ def _assignee_for(rule: TagRule):
     return None
 
 
-def _queue(card: InterestCard, kind: str, *, now: datetime | None = None) -> OutboxMessage | None:
+def _queue(card: InterestCard, kind: str, *, now: datetime | None = None, new: bool = False) -> OutboxMessage | None:
     """Write an outbox row for ``card`` (or reuse the open one) and send it after commit."""
     now = now or timezone.now()
-    message = OutboxMessage.objects.filter(card=card, kind=kind, state__in=OPEN_STATES).first()
+    message = None if new else OutboxMessage.objects.filter(card=card, kind=kind, state__in=OPEN_STATES).first()
     if message is None:
         try:
             with transaction.atomic():
@@ -149,7 +160,7 @@ def card_create(
         card = InterestCard.objects.create(
             key=key,
             rule=rule,
-            connection=rule.connection,
+            connection_id=rule.connection_id,
             source_type=source_type,
             source_id=source_id,
             source_url=source_url[:500],
@@ -167,16 +178,12 @@ def card_create(
             created_at=now,
             updated_at=now,
         )
-        _queue(card, OutboxKind.UPSERT, now=now)
+        _queue(card, OutboxKind.UPSERT, now=now, new=True)
     return card
 
 
 def active_rule_for(tag: str) -> TagRule | None:
-    return (
-        TagRule.objects.select_related("connection", "owner", "team")
-        .filter(tag=normalise_tag(tag), is_active=True, connection__is_active=True)
-        .first()
-    )
+    return TagRule.objects.filter(tag=normalise_tag(tag), is_active=True, connection__is_active=True).first()
 
 
 def thread_tagged(*, thread, tag, actor, automatic: bool) -> InterestCard | None:
@@ -205,6 +212,75 @@ def thread_tagged(*, thread, tag, actor, automatic: bool) -> InterestCard | None
         product=thread.forum.product if thread.forum_id else "",
         member=thread.author,
         automatic=automatic,
+    )
+
+
+CHAT_MESSAGES_MAX = 200  # more than enough to fill a card's text; a long chat is not read to the end
+
+
+def chat_tagged(*, chat, tag, actor) -> InterestCard | None:
+    """A moderator tagged a support chat in the console: with a rule for the tag, the member's words become a card.
+
+    Staff answer in the console, so both links point there. An offline message has no chat lines:
+    the member's words are then their posts in the private thread it became.
+    """
+    from community.chat.models import ChatMessage, MessageKind
+    from community.chat.permissions import can_tag_chat
+
+    if actor is None or not can_tag_chat(actor, chat):
+        return None
+    rule = active_rule_for(tag.name)
+    if rule is None:
+        return None
+    bodies = list(
+        ChatMessage.objects.filter(chat_id=chat.pk, kind=MessageKind.MEMBER)
+        .order_by("seq")
+        .values_list("body", flat=True)[:CHAT_MESSAGES_MAX]
+    )
+    if not bodies and chat.thread_id:
+        from community.models import Post
+
+        bodies = list(
+            Post.objects.filter(thread_id=chat.thread_id, author_id=chat.member_id)
+            .order_by("created_at", "id")
+            .values_list("body", flat=True)[:CHAT_MESSAGES_MAX]
+        )
+    console = _absolute(reverse("chat:console_chat", args=[chat.pk]))
+    return card_create(
+        rule=rule,
+        source_type=SourceType.CHAT,
+        source_id=chat.pk,
+        source_url=console,
+        reply_url=console,
+        title=chat.topic,
+        text="\n".join(body for body in bodies if body),
+        product="",
+        member=chat.member,
+        automatic=False,
+    )
+
+
+def idea_tagged(*, idea, tag, actor) -> InterestCard | None:
+    """A product manager tagged an idea in the review console: with a rule for the tag, it becomes a card."""
+    from ideas.permissions import can_change_idea_status
+
+    if actor is None or not can_change_idea_status(actor, idea):
+        return None
+    rule = active_rule_for(tag.name)
+    if rule is None:
+        return None
+    page = _absolute(idea.get_absolute_url())
+    return card_create(
+        rule=rule,
+        source_type=SourceType.IDEA,
+        source_id=idea.pk,
+        source_url=page,
+        reply_url=page + "#comments",
+        title=idea.title,
+        text=idea.body,
+        product=idea.board.name if idea.board_id else "",
+        member=idea.author,
+        automatic=False,
     )
 
 
@@ -283,35 +359,132 @@ def outbox_retry(*, message: OutboxMessage, user) -> OutboxMessage:
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     """Full-jitter exponential backoff; a CRM's ``Retry-After`` wins when it asks for longer."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** max(0, attempts - 1)))
+    base = float(getattr(settings, "CRM_BACKOFF_BASE_SECONDS", BACKOFF_BASE_SECONDS))
+    cap = float(getattr(settings, "CRM_BACKOFF_CAP_SECONDS", BACKOFF_CAP_SECONDS))
+    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
     delay = random.uniform(ceiling / 2, ceiling)
     if retry_after is not None:
         delay = max(delay, min(retry_after, RETRY_AFTER_CAP_SECONDS))
     return delay
 
 
+class _LostRace(Exception):
+    """A row changed between the locking read and the lease; the claim is rolled back."""
+
+
+def _claim(rows, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Lease up to ``limit`` due rows of ``rows`` for one attempt each, with what a send needs loaded.
+
+    The locking read and the lease are one transaction: PostgreSQL skips rows another worker has
+    locked, SQLite (IMMEDIATE transactions) lets one writer in at a time, so a row is never leased twice.
+    """
+    try:
+        with transaction.atomic():
+            claimed = list(
+                rows.filter(state__in=LEASABLE_STATES, next_attempt_at__lte=now)
+                .select_related(*SEND_RELATED)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("next_attempt_at", "pk")[:limit]
+            )
+            if not claimed:
+                return []
+            leased = OutboxMessage.objects.filter(
+                pk__in=[message.pk for message in claimed], state__in=LEASABLE_STATES, next_attempt_at__lte=now
+            ).update(state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now)
+            if leased != len(claimed):
+                raise _LostRace
+    except _LostRace:
+        return []
+    for message in claimed:
+        message.state, message.lease_until, message.attempts = OutboxState.SENDING, now + LEASE, message.attempts + 1
+    return claimed
+
+
 def _lease(message_id: int, now: datetime) -> bool:
-    """Take the row for this attempt; False when another worker has it or it is not due."""
+    """Take one row for an attempt; False when another worker has it or it is not due."""
     return bool(
-        OutboxMessage.objects.filter(
-            pk=message_id, state__in=(OutboxState.PENDING, OutboxState.FAILED), next_attempt_at__lte=now
-        ).update(state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now)
+        OutboxMessage.objects.filter(pk=message_id, state__in=LEASABLE_STATES, next_attempt_at__lte=now).update(
+            state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now
+        )
+    )
+
+
+def _release(messages: list[OutboxMessage]) -> None:
+    """Hand back leased rows that were not tried after all: as due as before, the attempt not counted.
+
+    Guarded by the lease this claim wrote, so a row the sweep has meanwhile handed on stays untouched.
+    """
+    if not messages:
+        return
+    OutboxMessage.objects.filter(
+        pk__in=[message.pk for message in messages],
+        state=OutboxState.SENDING,
+        lease_until=messages[0].lease_until,
+    ).update(
+        state=Case(When(attempts=1, then=Value(OutboxState.PENDING)), default=Value(OutboxState.FAILED)),
+        attempts=F("attempts") - 1,
+        lease_until=None,
     )
 
 
 def outbox_deliver(*, message_id: int) -> str:
     """Send one outbox row through its adapter; returns the row's state afterwards (or "skipped")."""
-    now = timezone.now()
-    if not _lease(message_id, now):
+    if not _lease(message_id, timezone.now()):
         return "skipped"
-    message = OutboxMessage.objects.select_related("card", "card__connection", "card__member", "card__assignee").get(
-        pk=message_id
-    )
+    return _send(OutboxMessage.objects.select_related(*SEND_RELATED).get(pk=message_id))
+
+
+def outbox_drain(*, message_id: int) -> dict[str, int]:
+    """Send ``message_id``'s row, then other due rows of its connection while the CRM takes them.
+
+    Bounded by ``DRAIN_MAX_ROWS`` sends and ``DRAIN_SECONDS``. It stops at the first send that
+    does not succeed, so a failing CRM sees no more traffic than the rows' own backoff allows;
+    rows leased but not tried are handed back unchanged. Every row still carries its own task,
+    which finds it sent and skips with one read.
+    """
+    max_rows = int(getattr(settings, "CRM_DRAIN_MAX_ROWS", DRAIN_MAX_ROWS))
+    deadline = time.monotonic() + float(getattr(settings, "CRM_DRAIN_SECONDS", DRAIN_SECONDS))
+    head = OutboxMessage.objects.filter(pk=message_id).values("state", "next_attempt_at", "card__connection_id").first()
+    if head is None:
+        return {"sent": 0, "failed": 0}
+    sent = failed = 0
+    now = timezone.now()
+    if head["state"] in LEASABLE_STATES and head["next_attempt_at"] <= now:
+        state = outbox_deliver(message_id=message_id)
+        sent, failed = int(state == OutboxState.SENT), int(state in (OutboxState.FAILED, OutboxState.DEAD))
+        if failed:
+            return {"sent": sent, "failed": failed}
+    due = OutboxMessage.objects.filter(card__connection_id=head["card__connection_id"])
+    if not due.filter(state__in=LEASABLE_STATES, next_attempt_at__lte=timezone.now()).exists():
+        return {"sent": sent, "failed": failed}  # a read, so an idle connection costs no write lock
+    adapter = None
+    batch = 2  # grows while the CRM takes every card, so a flaky one leaves few leased rows to hand back
+    while sent < max_rows and time.monotonic() < deadline:
+        claimed = _claim(due, now=timezone.now(), limit=min(batch, max_rows - sent))
+        for index, message in enumerate(claimed):
+            if time.monotonic() >= deadline:
+                _release(claimed[index:])
+                return {"sent": sent, "failed": failed}
+            if adapter is None:
+                adapter = adapter_for(message.card.connection)
+            state = _send(message, adapter=adapter)
+            if state != OutboxState.SENT:
+                _release(claimed[index + 1 :])
+                return {"sent": sent, "failed": failed + int(state != "skipped")}
+            sent += 1
+        if len(claimed) < batch:
+            break
+        batch = min(batch * 2, CLAIM_BATCH)
+    return {"sent": sent, "failed": failed}
+
+
+def _send(message: OutboxMessage, *, adapter=None) -> str:
+    """Send one leased row and record the outcome, guarded so a send whose lease ran out records nothing."""
     attempt = message.attempts  # the row is ours until the lease runs out, so this is our attempt
     card = message.card
-    mine = OutboxMessage.objects.filter(pk=message_id, state=OutboxState.SENDING, attempts=attempt)
+    mine = OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.SENDING, attempts=attempt)
     payload, identity = payloads.build(card, kind=message.kind)
-    adapter = adapter_for(card.connection)
+    adapter = adapter or adapter_for(card.connection)
     try:
         if message.kind == OutboxKind.REDACT:
             ref = adapter.redact(card, payload)
@@ -320,7 +493,7 @@ def outbox_deliver(*, message_id: int) -> str:
     except DeliveryError as exc:
         return _failed(mine, card, message, attempt, exc, payload)
     except Exception as exc:  # an adapter bug must not leave the row leased until the sweep
-        logger.exception("CRM adapter crashed on outbox row %s", message_id)
+        logger.exception("CRM adapter crashed on outbox row %s", message.pk)
         return _failed(mine, card, message, attempt, exc, payload)
     done = timezone.now()
     with transaction.atomic():
@@ -347,10 +520,12 @@ def outbox_deliver(*, message_id: int) -> str:
             )
         else:
             changes["identity_sent"] = False
-        changed_meanwhile = InterestCard.objects.filter(pk=card.pk, updated_at__gt=card.updated_at).exists()
-        InterestCard.objects.filter(pk=card.pk).update(**changes)
-        if changed_meanwhile and message.kind == OutboxKind.UPSERT:
-            _queue(card, OutboxKind.UPSERT)  # e.g. claimed while this send was on its way: send the news too
+        # Unchanged since it was loaded: the usual case, one UPDATE. Otherwise (e.g. claimed while this
+        # send was on its way) record the send anyway and send the news too.
+        if not InterestCard.objects.filter(pk=card.pk, updated_at__lte=card.updated_at).update(**changes):
+            InterestCard.objects.filter(pk=card.pk).update(**changes)
+            if message.kind == OutboxKind.UPSERT:
+                _queue(card, OutboxKind.UPSERT)
     return OutboxState.SENT
 
 

@@ -68,12 +68,17 @@ def standard_verify(*, secret: str, headers, body: bytes, now: int | None = None
 
 
 def bottlecrm_sign(*, secret: str, timestamp: int, body: bytes) -> str:
-    """``X-BottleCRM-Signature``: ``t=<unix>,v1=<hex HMAC-SHA256("<t>." + body)>``."""
+    """``X-BottleCRM-Signature``: ``t=<unix>,v1=<hex HMAC-SHA256("<t>." + body)>``.
+
+    As BottleCRM 1.35 signs (``webhooks.tasks.sign``): the key is the endpoint secret exactly as
+    BottleCRM shows it, ``whsec_`` prefix included and not base64-decoded (unlike Standard Webhooks).
+    """
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
 
 
 def bottlecrm_verify(*, secret: str, header: str, body: bytes, now: int | None = None) -> None:
+    """Check a BottleCRM delivery against the raw body; its timestamp is the send time of each attempt."""
     if not secret:
         raise SignatureError("no signing secret configured")
     parts = dict(item.split("=", 1) for item in (header or "").split(",") if "=" in item)

@@ -9,9 +9,12 @@ from crm.models import CrmConnection
 
 
 @task(queue_name="crm")
-def deliver_outbox_message(*, message_id: int) -> str:
-    """Send one outbox row; a row another worker holds, or one not yet due, is skipped."""
-    return services.outbox_deliver(message_id=message_id)
+def deliver_outbox_message(*, message_id: int) -> dict[str, int]:
+    """Send one outbox row, then a bounded batch of its connection's other due rows (see ``outbox_drain``).
+
+    A row another worker holds, or one not yet due, is skipped.
+    """
+    return services.outbox_drain(message_id=message_id)
 
 
 @task(queue_name="crm")

@@ -196,7 +196,7 @@ def idea_set_status(
             raise ValidationError(_("This idea was merged into another; change the original instead."))
         if locked.status == status and locked.public_response == response:
             if tags is not None and sorted(tags) != sorted(locked.tags.names()):
-                locked.tags.set(tags)
+                _tags_set(idea=locked, tags=tags, by=by)
                 return None
             raise ValidationError(_("Nothing changed: the idea already has this status and response."))
         now = timezone.now()
@@ -216,7 +216,7 @@ def idea_set_status(
             status_changed_at=now,
         )
         if tags is not None:
-            locked.tags.set(tags)
+            _tags_set(idea=locked, tags=tags, by=by)
         if locked.status != status:
             transaction.on_commit(lambda: _enqueue_status_notice(change.pk))
             transaction.on_commit(
@@ -230,6 +230,17 @@ def idea_set_status(
             )
     idea.refresh_from_db()
     return change
+
+
+def _tags_set(*, idea: Idea, tags: list[str], by) -> None:
+    """Replace the idea's tags; each newly added one is announced after commit (the CRM's interest)."""
+    before = set(idea.tags.names())
+    idea.tags.set(tags)
+    added = [name for name in tags if name not in before]
+    if not added:
+        return
+    for tag in idea.tags.filter(name__in=added).order_by("name"):
+        transaction.on_commit(lambda tag=tag: events.idea_tagged.send(idea=idea, tag=tag, actor=by))
 
 
 def _enqueue_status_notice(change_id: int) -> None:

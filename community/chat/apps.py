@@ -18,13 +18,37 @@ class ChatConfig(AppConfig):
         staff = ("chat.add_cannedreply", "chat.change_cannedreply", "chat.delete_cannedreply", "chat.view_cannedreply")
         grant(Role.MODERATOR, *staff)
         grant(Role.ADMINISTRATOR, *staff, "chat.change_chatsettings", "chat.view_chatsettings")
-        _schedule()
+        _register_retention()
 
 
-def _schedule():
-    from datetime import timedelta
+def _register_retention():
+    """The chat's transcripts follow the DPO's retention policies (enforced by the daily ``dsar.retention`` run)."""
+    from community.chat import services
+    from consent import retention
 
-    from community.chat import tasks
-    from portal import schedule
-
-    schedule.register("chat.retention", task=tasks.chat_retention, every=timedelta(days=1))
+    retention.register(
+        "chat.transcripts",
+        label=_("Chat transcripts without consent"),
+        description=_(
+            "Closed chats whose member did not agree to keeping the transcript, this many days after closing."
+        ),
+        default_days=services.retention_days(),
+        min_days=1,
+        preview=lambda cutoff: services.retention_queryset(cutoff=cutoff, consented=False).count(),
+        apply=lambda cutoff: services.chat_retention_delete(
+            queryset=services.retention_queryset(cutoff=cutoff, consented=False)
+        ),
+        order=10,
+    )
+    retention.register(
+        "chat.transcripts_consented",
+        label=_("Chat transcripts kept with consent"),
+        description=_("Closed chats kept with the member's chat_transcript consent, this many days after closing."),
+        default_days=services.consented_retention_days(),
+        min_days=1,
+        preview=lambda cutoff: services.retention_queryset(cutoff=cutoff, consented=True).count(),
+        apply=lambda cutoff: services.chat_retention_delete(
+            queryset=services.retention_queryset(cutoff=cutoff, consented=True)
+        ),
+        order=11,
+    )

@@ -1,4 +1,5 @@
-"""Demo content of the chat: business hours (off, so the demo chat is always open), canned replies, one closed chat."""
+"""Demo content of the chat: business hours (off, so the demo chat is always open), the "Support" forum that takes
+offline messages, canned replies, one closed chat."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def seed(*, stdout) -> list[str]:
     """Create or refresh the chat demo content (idempotent)."""
     from community.chat.models import CannedReply, Chat, ChatSettings
     from community.chat.services import chat_close, chat_start, chat_take, message_post
+    from community.models import Forum
     from portal.models import User
 
     config = ChatSettings.load()
@@ -28,6 +30,17 @@ def seed(*, stdout) -> list[str]:
             setattr(config, f"{day}_closes", time(18, 0))
         config.hours_enabled = False
         config.save()
+    if config.offline_forum_id is None:
+        support, _created = Forum.objects.get_or_create(
+            slug="support",
+            defaults={
+                "name": "Support",
+                "description": "Questions for the support team. Messages sent outside chat hours land here privately.",
+                "order": 900,
+            },
+        )
+        config.offline_forum = support
+        config.save(update_fields=["offline_forum"])
     for title, body, language in CANNED:
         CannedReply.objects.get_or_create(title=title, defaults={"body": body, "language": language})
     member = User.objects.filter(email="customer2@example.com").first()
@@ -41,5 +54,5 @@ def seed(*, stdout) -> list[str]:
         message_post(chat=chat, author=moderator, body="Exports are paged: use **Export all** to get every row.")
         message_post(chat=chat, author=member, body="That worked, thank you!")
         chat_close(chat=chat, actor=moderator)
-    stdout.write("chat: business hours, canned replies and a closed demo chat")
+    stdout.write("chat: business hours, the Support forum for offline messages, canned replies and a closed demo chat")
     return []

@@ -20,9 +20,3 @@ class ChatStartForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Markdown works. Please do not share passwords or bank details."),
     )
-
-
-class OfflineAnswerForm(forms.Form):
-    """A moderator's answer to an offline message."""
-
-    body = forms.CharField(label=_("Answer"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 5}))

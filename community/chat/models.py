@@ -23,14 +23,17 @@ class ChatStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     CLOSED = "closed", _("Closed")
     OFFLINE = "offline", _("Offline message")
-    ANSWERED = "answered", _("Answered offline")
 
 
 OPEN_STATUSES = (ChatStatus.WAITING, ChatStatus.ACTIVE)
 
 
 class Chat(models.Model):
-    """One support conversation between a member and the moderator who takes it; ``last_seq`` numbers its messages."""
+    """One support conversation between a member and the moderator who takes it; ``last_seq`` numbers its messages.
+
+    An offline message (``OFFLINE``) has no messages of its own: its text is the question of the
+    private forum ``thread`` it became, and the row only lists it in the console and the member's chats.
+    """
 
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_chats", verbose_name=_("member")
@@ -74,6 +77,8 @@ class Chat(models.Model):
         return self.topic
 
     def get_absolute_url(self):
+        if self.is_offline and self.thread_id:
+            return reverse("community:thread", args=[self.thread_id])
         return reverse("chat:room", args=[self.pk])
 
     @property
@@ -82,7 +87,7 @@ class Chat(models.Model):
 
     @property
     def is_offline(self) -> bool:
-        return self.status in (ChatStatus.OFFLINE, ChatStatus.ANSWERED)
+        return self.status == ChatStatus.OFFLINE
 
 
 class MessageKind(models.TextChoices):
@@ -174,8 +179,21 @@ def _day_fields():
 
 @register_setting(icon="time")
 class ChatSettings(BaseGenericSetting):
-    """Business hours of the live chat: outside them a new chat becomes an offline message."""
+    """Business hours of the live chat: outside them a new chat becomes a private thread in ``offline_forum``."""
 
+    offline_forum = models.ForeignKey(
+        "community.Forum",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to=models.Q(is_private=False) & ~models.Q(slug="blog-comments"),
+        verbose_name=_("forum for offline messages"),
+        help_text=_(
+            "Outside business hours a chat becomes a private question in this forum, seen only by the member "
+            "and the forum's moderators. Empty: the first forum the member may post in."
+        ),
+    )
     hours_enabled = models.BooleanField(
         _("use business hours"), default=False, help_text=_("Off: the chat is open around the clock.")
     )
@@ -195,6 +213,7 @@ class ChatSettings(BaseGenericSetting):
     sun_closes = models.TimeField(_("Sunday closes"), null=True, blank=True)
 
     panels = [
+        FieldPanel("offline_forum"),
         FieldPanel("hours_enabled"),
         *[
             MultiFieldPanel([FieldPanel(f"{day}_opens"), FieldPanel(f"{day}_closes")], heading=label)

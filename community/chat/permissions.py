@@ -56,10 +56,6 @@ def can_tag_chat(user, chat: Chat) -> bool:
     return is_chat_moderator(user) and chat.member_id != user.pk
 
 
-def can_answer_offline(user, chat: Chat) -> bool:
-    return is_chat_moderator(user) and chat.status == ChatStatus.OFFLINE and chat.member_id != user.pk
-
-
 def can_accept_thread_offer(user, chat: Chat) -> bool:
     return bool(
         user

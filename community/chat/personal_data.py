@@ -6,9 +6,22 @@ register(
     "chat.Chat",
     subject="member",
     category="chats",
-    export_fields=("topic", "status", "created_at", "taken_at", "closed_at", "transcript_kept", "purge_after"),
+    export_fields=(
+        "topic",
+        "status",
+        "created_at",
+        "taken_at",
+        "closed_at",
+        "transcript_kept",
+        "purge_after",
+        "thread",
+    ),
     erasure=Erasure.DELETE,
-    reason="A member's support chats go with the member; the retention command deletes them earlier without consent.",
+    reason=(
+        "A member's support chats go with the member; the retention command deletes them earlier without consent. "
+        "An offline message's row holds no text of its own, only the topic and the private thread it became, "
+        "which is exported and erased with the member's threads and posts."
+    ),
 )
 register(
     "chat.ChatMessage",
@@ -35,4 +48,6 @@ register(
     erasure=Erasure.DELETE,
 )
 not_personal("chat.CannedReply", reason="Prepared answer texts written by staff for everyone; no member data.")
-not_personal("chat.ChatSettings", reason="Business hours of the chat; configuration only.")
+not_personal(
+    "chat.ChatSettings", reason="Business hours of the chat and the forum for offline messages; configuration only."
+)

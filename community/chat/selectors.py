@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import logging
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from community.chat.models import OPEN_STATUSES, Chat, ChatMessage, ChatStatus, MessageKind
+from community.chat.models import OPEN_STATUSES, Chat, ChatMessage, ChatSettings, ChatStatus, MessageKind
 
 logger = logging.getLogger(__name__)
 
 REPLAY_LIMIT = 500
+
+
+def offline_forum_for(*, member, config: ChatSettings | None = None):
+    """The forum an offline message of ``member`` goes to: the configured one, else the first they may post in.
+
+    Public forums come before private ones the member was given access to; None when there is none.
+    """
+    from community.permissions import can_view_forum, visible_forums
+
+    config = config or ChatSettings.load()
+    forum = config.offline_forum
+    if forum is not None and can_view_forum(member, forum):
+        return forum
+    return visible_forums(member).exclude(slug="blog-comments").order_by("is_private", "order", "name").first()
 
 
 def open_chat_for(member) -> Chat | None:
@@ -45,9 +59,24 @@ def queue_position(chat: Chat) -> int | None:
 
 
 def console_lists() -> dict[str, list[Chat]]:
-    """Waiting (oldest first), active and offline chats for the moderator console, in one query."""
+    """Waiting (oldest first) and active chats, and offline messages support has not answered yet, in one query.
+
+    An offline message counts as answered once its private thread has a published reply by someone
+    other than the member; a hidden or removed thread leaves the list too.
+    """
+    from community.models import Post
+    from community.models.forum import PostStatus, ThreadState
+
+    answered = Exists(
+        Post.objects.filter(thread_id=OuterRef("thread_id"), is_question=False, status=PostStatus.PUBLISHED).exclude(
+            author_id=OuterRef("member_id")
+        )
+    )
+    unanswered_offline = (
+        Q(status=ChatStatus.OFFLINE, thread__isnull=False) & ~Q(thread__state=ThreadState.HIDDEN) & ~Q(answered)
+    )
     rows = list(
-        Chat.objects.filter(status__in=(ChatStatus.WAITING, ChatStatus.ACTIVE, ChatStatus.OFFLINE))
+        Chat.objects.filter(Q(status__in=(ChatStatus.WAITING, ChatStatus.ACTIVE)) | unanswered_offline)
         .select_related("member", "moderator")
         .order_by("created_at", "id")
     )
@@ -71,7 +100,7 @@ def console_payload(lists: dict[str, list[Chat]], *, viewer) -> dict:
             "moderator": chat.moderator.public_name if chat.moderator else "",
             "mine": chat.moderator_id == viewer.pk,
             "waiting_seconds": int((now - chat.created_at).total_seconds()),
-            "url": f"/chat/console/{chat.pk}/",
+            "url": chat.get_absolute_url() if chat.is_offline else f"/chat/console/{chat.pk}/",
         }
 
     return {key: [row(c) for c in chats] for key, chats in lists.items()}
@@ -91,6 +120,7 @@ def system_text(body: str) -> str:
     args = rest.split(":") if rest else []
     texts = {
         "waiting": lambda: _("You are in the queue. A member of the support team will be with you shortly."),
+        # Only in chats started offline before offline messages became private threads (chat migration 0002).
         "offline": lambda: _("Support is offline right now. Your message was saved; we will answer it and notify you."),
         "taken": lambda: _("%(handle)s joined the chat.") % {"handle": args[0] if args else "-"},
         "transferred": lambda: (

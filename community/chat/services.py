@@ -6,14 +6,14 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from community.chat import events, live, permissions
+from community.chat import events, live, permissions, selectors
 from community.chat.models import (
     BODY_MAX,
     OPEN_STATUSES,
@@ -183,7 +183,11 @@ def _locked(chat: Chat) -> Chat:
 
 @transaction.atomic
 def chat_start(*, member: User, topic: str, body: str, now=None) -> Chat:
-    """Open a chat (or, outside business hours, an offline message) with its first message."""
+    """Open a chat with its first message; outside business hours the message becomes a private forum thread.
+
+    An offline message is answered in its thread with the normal reply (the member is notified of
+    replies there); the returned chat row has no messages and points at the thread.
+    """
     if not permissions.can_start_chat(member):
         raise PermissionDenied
     topic = _clean_topic(topic)
@@ -196,16 +200,45 @@ def chat_start(*, member: User, topic: str, body: str, now=None) -> Chat:
     except ratelimit.RateLimited as exc:
         raise ChatRateLimited(exc.retry_after)
     now = now or timezone.now()
-    live_now = ChatSettings.load().is_open(now)
+    config = ChatSettings.load()
+    if not config.is_open(now):
+        return _offline_message(member=member, topic=topic, body=body, config=config, now=now)
     chat = Chat.objects.create(
         member=member,
         topic=topic,
-        status=ChatStatus.WAITING if live_now else ChatStatus.OFFLINE,
+        status=ChatStatus.WAITING,
         language=member.preferred_language or settings.LANGUAGE_CODE,
         created_at=now,
     )
     _append(chat=chat, kind=MessageKind.MEMBER, author=member, body=body, html=html)
-    _system(chat, "waiting" if live_now else "offline")
+    _system(chat, "waiting")
+    transaction.on_commit(live.queue_changed)
+    return chat
+
+
+def _offline_message(*, member: User, topic: str, body: str, config: ChatSettings, now) -> Chat:
+    """The private thread support answers, and the chat row that lists it in the console and the member's chats."""
+    from community.services import thread_create
+
+    forum = selectors.offline_forum_for(member=member, config=config)
+    if forum is None:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _(
+                    "Support is offline and there is no forum to leave a message in. "
+                    "Please try again during business hours."
+                )
+            }
+        )
+    thread = thread_create(forum=forum, author=member, title=topic, body=body, is_private=True)
+    chat = Chat.objects.create(
+        member=member,
+        topic=topic,
+        status=ChatStatus.OFFLINE,
+        language=member.preferred_language or settings.LANGUAGE_CODE,
+        created_at=now,
+        thread=thread,
+    )
     transaction.on_commit(live.queue_changed)
     return chat
 
@@ -413,61 +446,51 @@ def chat_thread_offer(*, chat: Chat, actor: User, forum) -> Chat:
     return chat
 
 
-@transaction.atomic
-def offline_answer(*, chat: Chat, moderator: User, body: str) -> ChatMessage:
-    """Answer an offline message: stored in the chat, the member is notified in the app and by e-mail."""
-    from portal.notifications import in_language, notification_send
-
-    chat = _locked(chat)
-    if not permissions.can_answer_offline(moderator, chat):
-        raise PermissionDenied
-    body = _clean_body(body)
-    html = _rendered(body)
-    message = _append(chat=chat, kind=MessageKind.STAFF, author=moderator, body=body, html=html)
-    chat.status = ChatStatus.ANSWERED
-    chat.moderator = moderator
-    chat.closed_at = timezone.now()
-    from consent.services import has_consent
-
-    chat.transcript_kept = has_consent(chat.member, "chat_transcript")
-    days = consented_retention_days() if chat.transcript_kept else retention_days()
-    chat.purge_after = chat.closed_at + timedelta(days=days)
-    chat.save(update_fields=["status", "moderator", "closed_at", "transcript_kept", "purge_after"])
-    with in_language(chat.member):
-        notification_send(
-            recipient=chat.member,
-            kind="chat.answer",
-            title=_("Support answered your message: %(topic)s") % {"topic": chat.topic},
-            url=chat.get_absolute_url(),
-            body=body,
-        )
-    _broadcast_message(chat, message, handle=moderator.public_name)
-    _broadcast_state(chat)
-    return message
-
-
 # --- retention ----------------------------------------------------------------------------
 
 
+def retention_queryset(*, cutoff, consented: bool):
+    """Closed chats past a retention cutoff: without a live ``chat_transcript`` consent, or kept with one.
+
+    The two sets are disjoint, so the DPO's two policies (``chat.transcripts`` and
+    ``chat.transcripts_consented`` in the retention registry) each count what they alone delete. A
+    withdrawn (or restricted) consent moves a kept transcript to the short period.
+    """
+    from consent.services import live_consent
+
+    queryset = (
+        Chat.objects.exclude(status__in=OPEN_STATUSES)
+        .filter(closed_at__isnull=False, closed_at__lte=cutoff)
+        .alias(consent_live=live_consent("chat_transcript", user_ref="member"))
+    )
+    if consented:
+        return queryset.filter(transcript_kept=True, consent_live=True)
+    return queryset.exclude(transcript_kept=True, consent_live=True)
+
+
 def retention_due(*, now=None):
-    """Closed chats whose time is up (what the next retention run deletes)."""
+    """Closed chats the next retention run deletes, per the DPO's two chat policies."""
+    from consent.dsar.retention import policy_cutoff
+
     now = now or timezone.now()
-    return Chat.objects.filter(purge_after__lte=now).exclude(status__in=OPEN_STATUSES)
+    due = Q(pk__in=[])
+    for code, consented in (("chat.transcripts", False), ("chat.transcripts_consented", True)):
+        cutoff = policy_cutoff(code, now=now)
+        if cutoff is not None:
+            due |= Q(pk__in=retention_queryset(cutoff=cutoff, consented=consented).values("pk"))
+    return Chat.objects.filter(due)
 
 
 @transaction.atomic
-def chat_retention_run(*, now=None) -> int:
-    """Delete chats past their retention; a withdrawn consent shortens a kept transcript to the short period."""
-    from consent.services import has_consent
-
-    now = now or timezone.now()
-    for chat in Chat.objects.filter(transcript_kept=True, closed_at__isnull=False).select_related("member"):
-        if not has_consent(chat.member, "chat_transcript"):
-            chat.transcript_kept = False
-            chat.purge_after = min(chat.purge_after or now, chat.closed_at + timedelta(days=retention_days()))
-            chat.save(update_fields=["transcript_kept", "purge_after"])
-    due = list(retention_due(now=now).values_list("pk", flat=True))
+def chat_retention_delete(*, queryset) -> int:
+    """Delete these chats with their messages and tags; returns how many chats went."""
+    due = list(queryset.values_list("pk", flat=True))
     ChatMessage.objects.filter(chat_id__in=due).delete()
     ChatTag.objects.filter(chat_id__in=due).delete()
     Chat.objects.filter(pk__in=due).delete()
     return len(due)
+
+
+def chat_retention_run(*, now=None) -> int:
+    """Delete every chat past its retention now (the daily ``dsar.retention`` run does the same per policy)."""
+    return chat_retention_delete(queryset=retention_due(now=now))

@@ -11,5 +11,4 @@ urlpatterns = [
     path("<int:chat_id>/accept-thread/", views.chat_accept_thread, name="accept_thread"),
     path("console/", views.console, name="console"),
     path("console/<int:chat_id>/", views.console_chat, name="console_chat"),
-    path("console/<int:chat_id>/answer/", views.console_answer, name="console_answer"),
 ]

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community.chat import permissions, selectors, services
-from community.chat.forms import ChatStartForm, OfflineAnswerForm
+from community.chat.forms import ChatStartForm
 from community.chat.models import CannedReply, ChatSettings, ChatStatus, MessageKind
+from community.services import PostingBlocked
 
 
 def _client_strings() -> dict:
@@ -68,9 +69,19 @@ def chat_home(request):
                 form.add_error(field if field in form.fields else None, errors)
         except services.ChatRateLimited as exc:
             form.add_error(None, str(exc))
+        except PostingBlocked as exc:
+            form.add_error(None, exc.message)
         except PermissionDenied:
             form.add_error(None, _("You cannot start a chat with this account."))
         else:
+            if chat.is_offline:
+                messages.info(
+                    request,
+                    _(
+                        "We’re offline — your message became a private question; "
+                        "support answers here and you’ll be notified."
+                    ),
+                )
             return redirect(chat.get_absolute_url())
     return render(
         request,
@@ -88,6 +99,8 @@ def chat_home(request):
 def chat_room(request, chat_id: int):
     """The member's chat page: rendered in full, so a reload shows everything; the socket adds what follows."""
     chat = permissions.access_chat(request.user, chat_id)
+    if chat.is_offline and chat.thread_id:
+        return redirect(chat.get_absolute_url())
     if chat.member_id != request.user.pk:
         return redirect("chat:console_chat", chat_id=chat.pk)
     lines = _lines(chat)
@@ -136,7 +149,7 @@ def chat_accept_thread(request, chat_id: int):
 
 @login_required
 def console(request):
-    """The moderators' queue: waiting, active and offline chats, updated live over the console socket."""
+    """The moderators' queue: waiting and active chats and unanswered offline messages, updated live."""
     _require_moderator(request)
     return render(request, "chat/console.html", {"lists": selectors.console_lists(), "chat_strings": _client_strings()})
 
@@ -146,6 +159,9 @@ def console_chat(request, chat_id: int):
     """One chat in the console: conversation, member's handle and earlier chats, canned replies and actions."""
     _require_moderator(request)
     chat = permissions.access_chat(request.user, chat_id)
+    if chat.is_offline and chat.thread_id:
+        # Offline messages are answered in their private thread with the normal reply.
+        return redirect(chat.get_absolute_url())
     from community.models import Forum
 
     language = getattr(request, "LANGUAGE_CODE", "")
@@ -164,29 +180,6 @@ def console_chat(request, chat_id: int):
             "can_post": permissions.can_post_in_chat(request.user, chat),
             "can_take": permissions.can_take_chat(request.user, chat),
             "can_manage": permissions.can_manage_chat(request.user, chat) and chat.is_open,
-            "can_answer": permissions.can_answer_offline(request.user, chat),
-            "answer_form": OfflineAnswerForm(),
             "chat_strings": _client_strings(),
         },
     )
-
-
-@login_required
-@require_POST
-def console_answer(request, chat_id: int):
-    """Answer an offline message; the member is notified."""
-    _require_moderator(request)
-    chat = permissions.access_chat(request.user, chat_id)
-    form = OfflineAnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            services.offline_answer(chat=chat, moderator=request.user, body=form.cleaned_data["body"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        except PermissionDenied:
-            messages.error(request, _("This message was already answered."))
-        else:
-            messages.success(request, _("Your answer was sent to the member."))
-    else:
-        messages.error(request, _("Please write an answer."))
-    return redirect("chat:console_chat", chat_id=chat.pk)

@@ -75,6 +75,11 @@ class Thread(index.Indexed, models.Model):
     state = models.CharField(_("state"), max_length=12, choices=ThreadState.choices, default=ThreadState.OPEN)
     is_pinned = models.BooleanField(_("pinned"), default=False)
     is_held = models.BooleanField(_("held for approval"), default=False)
+    is_private = models.BooleanField(
+        _("private"),
+        default=False,
+        help_text=_("Only the author and the moderators of the forum see it (e.g. an offline chat message)."),
+    )
     accepted_post = models.ForeignKey(
         "Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("accepted answer")
     )
@@ -123,7 +128,8 @@ class Thread(index.Indexed, models.Model):
 
     @property
     def is_public(self) -> bool:
-        return not self.is_held and self.state != ThreadState.HIDDEN
+        """Visible to every reader of the forum (and counted in it): not held, hidden or private."""
+        return not self.is_held and not self.is_private and self.state != ThreadState.HIDDEN
 
     @property
     def post_total(self) -> int:

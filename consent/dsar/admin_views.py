@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -14,11 +15,18 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from consent.dsar import permissions, selectors, services
-from consent.dsar.forms import ExtendForm, NoteForm, RectifyForm, StaffRequestForm
+from consent import retention as retention_registry
+from consent.dsar import permissions, restrictions, retention, selectors, services
+from consent.dsar.forms import (
+    ExtendForm,
+    LiftRestrictionForm,
+    NoteForm,
+    RectifyForm,
+    RetentionPolicyForm,
+    StaffRequestForm,
+)
 from consent.dsar.models import AccessRequest, RequestKind, RequestState
 from consent.dsar.requests import InvalidTransition, urgency
-from consent.dsar.retention import retention_preview
 
 
 class ConsoleView(WagtailAdminTemplateMixin, TemplateView):
@@ -48,7 +56,7 @@ class RequestListView(ConsoleView):
             row.left = row.days_left(today)
             row.overdue_days = max(0, -row.left)
             row.flag = urgency(row.left) if row.is_open else "closed"
-        context.update(rows=rows, show_all=show_all, retention=retention_preview())
+        context.update(rows=rows, show_all=show_all, can_retention=permissions.can_manage_retention(self.request.user))
         return context
 
 
@@ -94,6 +102,7 @@ ACTIONS = (
     "export",
     "erase",
     "restrict",
+    "lift",
     "rectify",
 )
 
@@ -124,7 +133,9 @@ class RequestDetailView(ConsoleView):
                 }
             ),
         )
+        context.setdefault("lift_form", LiftRestrictionForm())
         context.update(
+            restrictions=selectors.restrictions_of(member=item.member),
             history=selectors.request_history(request=item),
             report=selectors.erasure_report_of(member=item.member),
             kinds=RequestKind,
@@ -176,7 +187,18 @@ class RequestDetailView(ConsoleView):
                 messages.success(request, _("The member was erased. The report is attached."))
             elif action == "restrict":
                 count = services.request_restrict(request=item, actor=request.user)
-                messages.success(request, _("Processing stopped (%(count)s consents withdrawn).") % {"count": count})
+                messages.success(
+                    request,
+                    _("Processing stopped until you lift the restriction (%(count)s consents withdrawn).")
+                    % {"count": count},
+                )
+            elif action == "lift":
+                form = forms["lift_form"] = LiftRestrictionForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Write down why the restriction ends (at least 10 characters)."))
+                found = permissions.access_restriction(item.member, form.cleaned_data["restriction"])
+                restrictions.restriction_lift(restriction=found, actor=request.user, reason=form.cleaned_data["reason"])
+                messages.success(request, _("The restriction is lifted; the member was told why."))
             elif action == "rectify":
                 form = forms["rectify_form"] = RectifyForm(request.POST)
                 if not form.is_valid():
@@ -193,3 +215,92 @@ class RequestDetailView(ConsoleView):
             item = self._request(request_id)
             return self.render_to_response(self.get_context_data(item=item, **forms), status=400)
         return redirect(reverse("dsar_admin:detail", args=[item.pk]))
+
+
+class RetentionAdminView(WagtailAdminTemplateMixin, TemplateView):
+    """Base of the retention pages: the DPO and administrators only."""
+
+    header_icon = "bin"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not permissions.can_manage_retention(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
+
+class RetentionView(RetentionAdminView):
+    """Every category with its period, what the next run removes and warns, the last runs, and "run now"."""
+
+    page_title = gettext_lazy("Retention")
+    template_name = "dsar/admin/retention.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        labels = {category.code: category.label for category in retention_registry.categories()}
+        runs = retention.runs_recent(limit=10)
+        for run in runs:
+            run.entries = [(labels.get(code, code), entry) for code, entry in run.results.items()]
+        context.update(rows=selectors.retention_overview(runs=runs), runs=runs)
+        return context
+
+    def post(self, request):
+        if request.POST.get("action") != "run":
+            messages.error(request, _("Unknown action."))
+            return redirect("dsar_admin:retention")
+        run = retention.retention_run_now(actor=request.user)
+        if run.failed:
+            messages.error(request, _("The run finished, but some categories failed; see the last runs."))
+        else:
+            messages.success(
+                request, _("Retention run finished: %(count)s items removed.") % {"count": run.deleted_total}
+            )
+        return redirect("dsar_admin:retention")
+
+
+class RetentionPolicyView(RetentionAdminView):
+    """Change one category's period without a deploy."""
+
+    template_name = "dsar/admin/retention_policy.html"
+
+    def get_page_title(self):
+        return _("Retention period")
+
+    def _category(self, code):
+        try:
+            return retention_registry.category(code)
+        except LookupError:
+            raise Http404 from None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        category = context["category"]
+        policy = retention.policies()[category.code]
+        context.setdefault("form", RetentionPolicyForm(initial={"days": policy.days, "enabled": policy.enabled}))
+        context["policy"] = policy
+        return context
+
+    def get(self, request, code):
+        return self.render_to_response(self.get_context_data(category=self._category(code)))
+
+    def post(self, request, code):
+        category = self._category(code)
+        form = RetentionPolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                retention.policy_update(
+                    code=category.code,
+                    days=form.cleaned_data["days"],
+                    enabled=form.cleaned_data["enabled"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error("days", exc)
+            else:
+                messages.success(
+                    request, _("The retention period of “%(label)s” is saved.") % {"label": category.label}
+                )
+                return redirect("dsar_admin:retention")
+        return self.render_to_response(self.get_context_data(category=category, form=form), status=400)

@@ -12,12 +12,22 @@ class DsarConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
+        from consent.dsar.retention import register_core_categories
+        from consent.models import AUDIT_ACTIONS
         from portal.notifications import register_kind
         from portal.roles import Role, grant
 
         grant(Role.DPO, "dsar.manage_accessrequest", "dsar.view_accessrequest")
+        grant(Role.DPO, "dsar.view_retentionpolicy", "dsar.change_retentionpolicy")
+        grant(Role.ADMINISTRATOR, "dsar.view_retentionpolicy", "dsar.change_retentionpolicy")
         register_kind("privacy_export", _("Your data export"), email_default=True)
         register_kind("privacy_request", _("Your privacy requests"), email_default=True)
+        # How the member's access log ("who accessed my data") names this app's actions.
+        AUDIT_ACTIONS.setdefault("restrict", _("restricted the processing of your data"))
+        AUDIT_ACTIONS.setdefault("restriction_lift", _("lifted the restriction of processing"))
+        AUDIT_ACTIONS.setdefault("retention_policy", _("changed a retention period"))
+        AUDIT_ACTIONS.setdefault("retention_run", _("ran the retention policies"))
+        register_core_categories()
         _schedule()
 
 
@@ -37,4 +47,13 @@ PRIVACY_CENTRE_STRINGS = (
     gettext_noop("Get a copy of all your data"),
     gettext_noop("Ask for erasure, correction or restriction"),
     gettext_noop("Your requests and their due dates"),
+)
+
+# Labels of the chat's retention categories (registered in community/chat/apps.py); listed here so this
+# app's catalogue, which ships the German of every retention page string, extracts them.
+RETENTION_CATEGORY_STRINGS = (
+    gettext_noop("Chat transcripts without consent"),
+    gettext_noop("Closed chats whose member did not agree to keeping the transcript, this many days after closing."),
+    gettext_noop("Chat transcripts kept with consent"),
+    gettext_noop("Closed chats kept with the member's chat_transcript consent, this many days after closing."),
 )

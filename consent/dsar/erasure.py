@@ -38,7 +38,8 @@ def _rewrite(text: str, pattern: re.Pattern) -> str:
     return pattern.sub(DELETED, text)
 
 
-def _delete_files(queryset) -> None:
+def delete_files(queryset) -> None:
+    """Remove the stored files of these rows (before the rows go, so nothing is orphaned in storage)."""
     file_fields = [f.name for f in queryset.model._meta.concrete_fields if isinstance(f, models.FileField)]
     if not file_fields:
         return
@@ -110,7 +111,7 @@ def apply_rules(*, user) -> ErasureOutcome:
         lookup = "pk" if rule.subject == "pk" else rule.subject
         queryset = model._default_manager.filter(**{lookup: user.pk})
         if rule.erasure == registry.Erasure.DELETE:
-            _delete_files(queryset)
+            delete_files(queryset)
             deleted, _by_model = queryset.delete()
             if deleted:
                 outcome.removed.append({"model": rule.model, "rows": deleted, "action": "deleted"})

@@ -2,29 +2,36 @@
 
 Rows are streamed: each category's JSON array is written into the ZIP entry by entry from a
 ``.iterator(chunk_size=2000)`` over ``values_list``, so memory stays flat as the member's data grows.
-Other members appear only by their ``export`` pseudonym.
+The same rows go, as they stream, into the sections of a readable ``index.html`` (a table per
+source, labels in the member's language, every value escaped) kept in a temporary file until the
+summary on top is known. Other members appear only by their ``export`` pseudonym.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import zipfile
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from consent import registry
 from consent.pseudonyms import pseudonym_for
 
 SCHEMA_VERSION = "1.0"
 CHUNK = 2000
+SECTIONS_MARK = "<!-- sections -->"
 
 
 def exports_dir() -> Path:
@@ -41,23 +48,31 @@ class _Ref:
 
 
 class _Columns:
-    """How one rule's export fields are read (attname for foreign keys) and rendered."""
+    """How one rule's export fields are read (attname for foreign keys), labelled and rendered."""
 
-    def __init__(self, rule: registry.PersonalData):
+    def __init__(self, rule: registry.PersonalData, exported: set[str]):
         model = rule.model_class
         user_model = get_user_model()
         self.names: list[str] = []
         self.columns: list[str] = []
+        self.fields = []
         self.member_refs: set[int] = set()
+        self.links: dict[int, str] = {}  # position -> anchor prefix of the exported model it points to
+        self.choices: dict[int, dict] = {}  # position -> {stored value: translated label}
         for position, name in enumerate(rule.export_fields):
             field = model._meta.get_field(name)
             self.names.append(name)
+            self.fields.append(field)
             if field.is_relation and (field.many_to_one or field.one_to_one):
                 self.columns.append(field.attname)
                 if field.related_model is user_model:
                     self.member_refs.add(position)
+                elif field.related_model._meta.label_lower in exported:
+                    self.links[position] = _anchor_prefix(field.related_model._meta.label_lower)
             else:
                 self.columns.append(name)
+                if field.choices:
+                    self.choices[position] = {key: str(label) for key, label in field.flatchoices}
 
 
 def _plain(value):
@@ -70,8 +85,140 @@ def _plain(value):
     return value
 
 
+def _anchor_prefix(label_lower: str) -> str:
+    return "row-" + label_lower.replace(".", "-")
+
+
+# Headings of the index's sections; a category an app adds later falls back to its file name.
+CATEGORY_LABELS = {
+    "profile": gettext_lazy("Your profile"),
+    "threads": gettext_lazy("Your questions (threads)"),
+    "posts": gettext_lazy("Your posts"),
+    "post_revisions": gettext_lazy("Earlier versions of your posts"),
+    "post_edits": gettext_lazy("Posts you edited"),
+    "reactions": gettext_lazy("Your reactions"),
+    "mentions": gettext_lazy("Mentions"),
+    "flags": gettext_lazy("Your reports of posts"),
+    "ideas": gettext_lazy("Your ideas"),
+    "votes": gettext_lazy("Your votes"),
+    "idea_comments": gettext_lazy("Your comments on ideas"),
+    "idea_follows": gettext_lazy("Ideas you follow"),
+    "chats": gettext_lazy("Your support chats"),
+    "chat_messages": gettext_lazy("Messages in your chats"),
+    "chat_messages_written": gettext_lazy("Chat messages you wrote"),
+    "notifications": gettext_lazy("Your notifications"),
+    "notification_preferences": gettext_lazy("Your notification settings"),
+    "consents": gettext_lazy("Your consents"),
+    "consent_receipts": gettext_lazy("Consent receipts"),
+    "pseudonyms": gettext_lazy("Your pseudonyms"),
+    "moderation_actions": gettext_lazy("Moderation actions about you"),
+    "crm_cards": gettext_lazy("What was sent to our CRM"),
+    "crm_deliveries": gettext_lazy("Deliveries to the CRM"),
+    "data_access_log": gettext_lazy("Who accessed your data"),
+    "data_exports": gettext_lazy("Your data exports"),
+    "access_requests": gettext_lazy("Your privacy requests"),
+    "access_request_history": gettext_lazy("History of your privacy requests"),
+    "processing_restrictions": gettext_lazy("Restrictions of processing"),
+    "inactivity_warnings": gettext_lazy("Inactivity warnings"),
+}
+
+# Column headings for fields whose model gives no translated label of its own.
+FIELD_LABELS = {
+    "created_at": gettext_lazy("created"),
+    "updated_at": gettext_lazy("updated"),
+    "edited_at": gettext_lazy("edited"),
+    "body": gettext_lazy("text"),
+    "title": gettext_lazy("title"),
+    "kind": gettext_lazy("kind"),
+    "state": gettext_lazy("state"),
+    "status": gettext_lazy("status"),
+    "action": gettext_lazy("action"),
+    "reason": gettext_lazy("reason"),
+    "purpose": gettext_lazy("purpose"),
+    "thread": gettext_lazy("thread"),
+    "post": gettext_lazy("post"),
+    "idea": gettext_lazy("idea"),
+    "chat": gettext_lazy("chat"),
+    "author": gettext_lazy("author"),
+    "email": gettext_lazy("e-mail address"),
+    "handle": gettext_lazy("public handle"),
+    "first_name": gettext_lazy("first name"),
+    "last_name": gettext_lazy("last name"),
+    "date_joined": gettext_lazy("joined"),
+    "last_login": gettext_lazy("last sign-in"),
+    "url": gettext_lazy("link"),
+    "read_at": gettext_lazy("read"),
+    "topic": gettext_lazy("topic"),
+}
+
+
+def category_label(category: str) -> str:
+    return str(CATEGORY_LABELS.get(category) or category.replace("_", " ").capitalize())
+
+
+def field_label(field) -> str:
+    """The model's own (translated) label when it has one, else a translated common name, else the name."""
+    default = field.name.replace("_", " ")
+    if str(field.verbose_name) != default:
+        return str(field.verbose_name)
+    return str(FIELD_LABELS.get(field.name, default))
+
+
+class _Index:
+    """The readable index.html: sections are written to a temporary file while the rows stream.
+
+    The head (account, contents, manifest summary) needs the final counts and hashes, so it is
+    rendered last and the sections are copied behind it in blocks: memory stays flat.
+    """
+
+    def __init__(self, directory: Path):
+        self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", dir=directory)
+        self.sections: list[dict] = []
+
+    def write(self, text: str) -> None:
+        self.file.write(text)
+
+    def section_start(self, category: str) -> None:
+        label = category_label(category)
+        self.sections.append({"category": category, "label": label})
+        self.write(
+            format_html(
+                '<section id="{}" aria-labelledby="{}-heading"><h2 id="{}-heading">{}</h2>'
+                '<p class="file"><a href="{}.json">{}.json</a> · <a href="#top">{}</a></p>',
+                category,
+                category,
+                category,
+                label,
+                category,
+                category,
+                gettext("back to the contents"),
+            )
+        )
+
+    def section_end(self, count: int) -> None:
+        self.sections[-1]["count"] = count
+        if count == 0:
+            self.write(format_html('<p class="empty">{}</p>', gettext("Nothing of this kind.")))
+        self.write("</section>\n")
+
+    def table_start(self, caption: str, headings: list[str]) -> None:
+        self.write(
+            format_html(
+                '<div class="scroll"><table><caption>{}</caption><thead><tr>{}</tr></thead><tbody>\n',
+                caption,
+                format_html_join("", '<th scope="col">{}</th>', ((heading,) for heading in headings)),
+            )
+        )
+
+    def table_end(self) -> None:
+        self.write("</tbody></table></div>\n")
+
+    def close(self) -> None:
+        self.file.close()
+
+
 class ExportWriter:
-    """Writes one member's ZIP; ``write`` returns (sha256 of the ZIP, size, rows)."""
+    """Writes one member's ZIP; ``write`` returns the number of rows exported."""
 
     def __init__(self, user, path: Path):
         self.user = user
@@ -79,6 +226,8 @@ class ExportWriter:
         self.hashes: dict[str, str] = {}
         self.counts: dict[str, int] = {}
         self._pseudonyms: dict[int, str] = {}
+        self._index: _Index | None = None
+        self._exported: set[str] = set()
 
     def _member(self, user_id):
         if user_id is None:
@@ -89,16 +238,47 @@ class ExportWriter:
             self._pseudonyms[user_id] = pseudonym_for(_Ref(user_id), "export")
         return self._pseudonyms[user_id]
 
-    def _rows(self, rule: registry.PersonalData):
-        columns = _Columns(rule)
+    def _rows(self, rule: registry.PersonalData, columns: _Columns):
+        """(pk, raw values) of the member's rows, streamed."""
         model = rule.model_class
         lookup = "pk" if rule.subject == "pk" else rule.subject
         queryset = model._default_manager.filter(**{lookup: self.user.pk}).order_by("pk")
-        for values in queryset.values_list(*columns.columns).iterator(chunk_size=CHUNK):
-            row = {}
-            for position, (name, value) in enumerate(zip(columns.names, values, strict=True)):
-                row[name] = self._member(value) if position in columns.member_refs else _plain(value)
-            yield row
+        for values in queryset.values_list("pk", *columns.columns).iterator(chunk_size=CHUNK):
+            yield values[0], values[1:]
+
+    def _json_row(self, rule, columns: _Columns, values) -> dict:
+        row = {"source": rule.model}
+        for position, (name, value) in enumerate(zip(columns.names, values, strict=True)):
+            row[name] = self._member(value) if position in columns.member_refs else _plain(value)
+        return row
+
+    def _cell(self, columns: _Columns, position: int, value) -> str:
+        if value is None or value == "":
+            return "<td>—</td>"
+        if position in columns.member_refs:
+            member = self._member(value)
+            return format_html("<td>{}</td>", gettext("you") if member == "you" else member)
+        if position in columns.links:
+            return format_html('<td><a href="#{}-{}" data-ref>{}</a></td>', columns.links[position], value, value)
+        if isinstance(value, bool):
+            return format_html("<td>{}</td>", gettext("yes") if value else gettext("no"))
+        if isinstance(value, datetime):
+            return format_html("<td>{}</td>", formats.date_format(timezone.localtime(value), "DATETIME_FORMAT"))
+        if isinstance(value, date):
+            return format_html("<td>{}</td>", formats.date_format(value, "DATE_FORMAT"))
+        if isinstance(value, bytes | memoryview):
+            return "<td>—</td>"
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        elif position in columns.choices:
+            value = columns.choices[position].get(value, value)
+        return format_html(
+            '<td class="text">{}</td>' if isinstance(value, str) and len(value) > 80 else "<td>{}</td>", value
+        )
+
+    def _html_row(self, rule, columns: _Columns, pk, values) -> str:
+        cells = "".join(self._cell(columns, position, value) for position, value in enumerate(values))
+        return f'<tr id="{_anchor_prefix(rule.model_class._meta.label_lower)}-{escape(pk)}">{cells}</tr>\n'
 
     def _write_json(self, archive: zipfile.ZipFile, name: str, chunks) -> None:
         digest = hashlib.sha256()
@@ -110,21 +290,37 @@ class ExportWriter:
         self.hashes[name] = digest.hexdigest()
 
     def _category(self, category: str, group: list[registry.PersonalData]):
+        """The JSON array of one category; the same rows go into the index's section as they stream."""
+        index = self._index
         count = 0
+        index.section_start(category)
         yield "[\n"
         for rule in group:
-            for row in self._rows(rule):
+            columns = _Columns(rule, self._exported)
+            model = rule.model_class
+            table_open = False
+            for pk, values in self._rows(rule, columns):
+                if not table_open:
+                    headings = [field_label(field) for field in columns.fields]
+                    index.table_start(str(model._meta.verbose_name_plural), headings)
+                    table_open = True
                 yield ("" if count == 0 else ",\n") + json.dumps(
-                    {"source": rule.model, **row}, ensure_ascii=False, default=str
+                    self._json_row(rule, columns, values), ensure_ascii=False, default=str
                 )
+                index.write(self._html_row(rule, columns, pk, values))
                 count += 1
+            if table_open:
+                index.table_end()
         yield "\n]\n"
+        index.section_end(count)
         self.counts[category] = count
 
     def _consent_receipts(self):
         from consent.receipts import receipt_for
         from consent.selectors import history_for
 
+        index = self._index
+        index.section_start("consent_receipts")
         count = 0
         yield "[\n"
         for event in history_for(user=self.user, limit=100_000):
@@ -136,38 +332,81 @@ class ExportWriter:
                 "created_at": event.created_at.isoformat(),
                 "receipt_jws": receipt_for(event),
             }
+            if count == 0:
+                index.table_start(
+                    gettext("Signed receipts of your consent changes"),
+                    [gettext("when"), gettext("purpose"), gettext("what happened"), gettext("ledger entry no.")],
+                )
+            index.write(
+                format_html(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    formats.date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
+                    event.purpose_code,
+                    event.get_kind_display(),
+                    event.index,
+                )
+            )
             yield ("" if count == 0 else ",\n") + json.dumps(item, ensure_ascii=False)
             count += 1
+        if count:
+            index.table_end()
         yield "\n]\n"
+        index.section_end(count)
         self.counts["consent_receipts"] = count
+
+    def _write_index(self, archive: zipfile.ZipFile, generated) -> None:
+        """Head rendered now (counts and hashes are known), then the streamed sections, then the tail."""
+        files = [{"name": name, "rows": self.counts.get(name[:-5]), "sha256": sha} for name, sha in self.hashes.items()]
+        page = render_to_string(
+            "dsar/export_index.html",
+            {
+                "member": self.user,
+                "generated_at": generated,
+                "sections": self._index.sections,
+                "files": files,
+                "LANGUAGE_CODE": translation.get_language(),
+            },
+        )
+        head, tail = page.split(SECTIONS_MARK, 1)
+        digest = hashlib.sha256()
+        self._index.file.seek(0)
+        with archive.open("index.html", "w") as entry:
+            for text in chain([head], iter(lambda: self._index.file.read(1 << 18), ""), [tail]):
+                data = text.encode()
+                digest.update(data)
+                entry.write(data)
+        self.hashes["index.html"] = digest.hexdigest()
 
     def write(self) -> int:
         groups: dict[str, list[registry.PersonalData]] = defaultdict(list)
         for rule in registry.rules():
             if rule.category and rule.subject and rule.export_fields:
                 groups[rule.category].append(rule)
+                self._exported.add(rule.model_class._meta.label_lower)
         generated = timezone.now()
-        with zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for category in sorted(groups):
-                self._write_json(archive, f"{category}.json", self._category(category, groups[category]))
-            self._write_json(archive, "consent_receipts.json", self._consent_receipts())
-            schema = json_schema(groups)
-            self._write_json(archive, "schema.json", [json.dumps(schema, indent=2)])
-            with translation.override(self.user.preferred_language or settings.LANGUAGE_CODE):
-                index = render_to_string(
-                    "dsar/export_index.html",
-                    {"member": self.user, "generated_at": generated, "counts": sorted(self.counts.items())},
-                )
-            self._write_json(archive, "index.html", [index])
-            manifest = {
-                "schema_version": SCHEMA_VERSION,
-                "generated_at": generated.isoformat(),
-                "files": [
-                    {"name": name, "sha256": sha, "rows": self.counts.get(name[:-5])}
-                    for name, sha in self.hashes.items()
-                ],
-            }
-            archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+        self._index = _Index(self.path.parent)
+        try:
+            with (
+                translation.override(self.user.preferred_language or settings.LANGUAGE_CODE),
+                zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+            ):
+                for category in sorted(groups):
+                    self._write_json(archive, f"{category}.json", self._category(category, groups[category]))
+                self._write_json(archive, "consent_receipts.json", self._consent_receipts())
+                schema = json_schema(groups)
+                self._write_json(archive, "schema.json", [json.dumps(schema, indent=2)])
+                self._write_index(archive, generated)
+                manifest = {
+                    "schema_version": SCHEMA_VERSION,
+                    "generated_at": generated.isoformat(),
+                    "files": [
+                        {"name": name, "sha256": sha, "rows": self.counts.get(name[:-5])}
+                        for name, sha in self.hashes.items()
+                    ],
+                }
+                archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+        finally:
+            self._index.close()
         return sum(self.counts.values())
 
 

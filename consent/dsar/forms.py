@@ -68,3 +68,19 @@ class RectifyForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), required=False, max_length=150)
     last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
     email = forms.EmailField(label=_("E-mail address"))
+
+
+class RetentionPolicyForm(forms.Form):
+    """The DPO's period of one retention category."""
+
+    days = forms.IntegerField(label=_("Kept for (days)"), min_value=0, max_value=36500)
+    enabled = forms.BooleanField(label=_("Enforce this policy in the daily run"), required=False)
+
+
+class LiftRestrictionForm(forms.Form):
+    restriction = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why does the restriction end? (kept in the history and sent to the member)"),
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

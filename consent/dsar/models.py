@@ -164,3 +164,127 @@ class ErasureReport(models.Model):
 
     def __str__(self):
         return f"erasure report {self.pk}"
+
+
+class RestrictionKind(models.TextChoices):
+    RESTRICTION = "restriction", _("restriction of processing (Art. 18)")
+    OBJECTION = "objection", _("objection to direct marketing (Art. 21)")
+
+
+class ProcessingRestriction(models.Model):
+    """A lasting stop of processing: ``has_consent`` answers False while it stands, until the DPO lifts it."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="restrictions")
+    kind = models.CharField(_("kind"), max_length=20, choices=RestrictionKind.choices)
+    since = models.DateTimeField(_("since"), default=timezone.now)
+    request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="restrictions"
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lift_reason = models.TextField(_("reason for lifting"), blank=True)
+
+    class Meta:
+        ordering = ["-since", "-id"]
+        indexes = [models.Index(fields=["member", "lifted_at"], name="restriction_member_live_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "kind"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="restriction_one_live_per_kind",
+            )
+        ]
+        verbose_name = _("processing restriction")
+        verbose_name_plural = _("processing restrictions")
+
+    def __str__(self):
+        return f"{self.kind} of {self.member_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.lifted_at is None
+
+
+class EvidenceKey(models.Model):
+    """The key of one UTC day under which the ledger's IP and user-agent evidence is hashed.
+
+    Stored only wrapped with FIELD_ENCRYPTION_KEY, like a member's subject key. The retention run
+    destroys the keys of days older than the policy says, after which the evidence hashes of those
+    days can no longer be tested against an address: the ledger entries themselves stay untouched.
+    """
+
+    day = models.DateField(unique=True)
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"evidence key {self.day.isoformat()}"
+
+
+class RetentionPolicy(models.Model):
+    """How long one category of data is kept; the DPO changes the period here without a deploy."""
+
+    code = models.CharField(_("category"), max_length=60, unique=True)
+    days = models.PositiveIntegerField(_("kept for (days)"))
+    enabled = models.BooleanField(_("enforced"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+
+    def __str__(self):
+        return f"{self.code}: {self.days} days"
+
+
+class RunTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("daily schedule")
+    MANUAL = "manual", _("started by hand")
+
+
+class RetentionRun(models.Model):
+    """One enforcement of every enabled policy: what went per category, and when (the DPO's history)."""
+
+    started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=RunTrigger.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # {code: {"deleted": n, "warned": n, "days": n}} or {code: {"error": "..."}} for a failed category
+    results = models.JSONField(default=dict)
+    failed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"retention run {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def deleted_total(self) -> int:
+        return sum(entry.get("deleted", 0) for entry in self.results.values())
+
+
+class InactivityWarning(models.Model):
+    """The mail that told a long-inactive member their account will be erased unless they sign in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inactivity_warning")
+    warned_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField()
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"inactivity warning of {self.user_id}"

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from consent.dsar.models import AccessRequest, DataExport
+from consent.dsar.models import AccessRequest, DataExport, ProcessingRestriction
 
 
 def can_manage_requests(user) -> bool:
     """The DPO console: only the data protection officer works requests."""
     return bool(user and user.is_authenticated and user.is_active and user.has_perm("dsar.manage_accessrequest"))
+
+
+def can_manage_retention(user) -> bool:
+    """Retention periods and runs: the DPO and administrators (the periods are part of the portal's set-up)."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm("dsar.change_retentionpolicy"))
 
 
 def can_download_export(user, export: DataExport) -> bool:
@@ -30,6 +35,14 @@ def access_export(user, export_id) -> DataExport:
 def access_own_request(user, request_id) -> AccessRequest:
     """A member's own request, or 404."""
     found = AccessRequest.objects.filter(pk=request_id, member_id=getattr(user, "pk", None)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def access_restriction(member, restriction_id) -> ProcessingRestriction:
+    """A restriction of this member, or 404 (an id of another member's restriction is not found here)."""
+    found = ProcessingRestriction.objects.filter(pk=restriction_id, member_id=member.pk).first()
     if found is None:
         raise Http404
     return found

@@ -1,6 +1,6 @@
 """Classification of the access-request models."""
 
-from consent.registry import Erasure, register
+from consent.registry import Erasure, not_personal, register
 
 register(
     "dsar.DataExport",
@@ -63,4 +63,59 @@ register(
     erasure=Erasure.RETAIN,
     reason="Accountability of the erasure itself (Art. 5(2), 17, 19): lists model names and row counts, "
     "linked only to the anonymised account, no identifier.",
+)
+register(
+    "dsar.ProcessingRestriction",
+    subject="member",
+    category="processing_restrictions",
+    export_fields=("kind", "since", "lifted_at", "lift_reason"),
+    erasure=Erasure.DELETE,
+    reason="A restriction only matters while the member exists; erasure ends every processing anyway.",
+)
+register(
+    "dsar.ProcessingRestriction",
+    subject="placed_by",
+    category="processing_restrictions_placed",
+    export_fields=("kind", "since"),
+    erasure=Erasure.ANONYMISE,
+    anonymise={"placed_by": None},
+    reason="Restrictions placed by a DPO stay; the link to the erased staff account is cut.",
+)
+register(
+    "dsar.ProcessingRestriction",
+    subject="lifted_by",
+    category="processing_restrictions_lifted",
+    export_fields=("kind", "lifted_at"),
+    erasure=Erasure.ANONYMISE,
+    anonymise={"lifted_by": None, "lift_reason": ""},
+    reason="Restrictions lifted by a DPO stay; the link to the erased staff account and the free text go.",
+)
+register(
+    "dsar.InactivityWarning",
+    subject="user",
+    category="inactivity_warnings",
+    export_fields=("warned_at", "last_activity_at", "mailed_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "dsar.RetentionPolicy",
+    subject="updated_by",
+    category="retention_policies_changed",
+    export_fields=("code", "days", "enabled", "updated_at"),
+    erasure=Erasure.ANONYMISE,
+    anonymise={"updated_by": None},
+    reason="The policy stays; the link to the erased staff account who last changed it is cut.",
+)
+register(
+    "dsar.RetentionRun",
+    subject="actor",
+    category="retention_runs_started",
+    export_fields=("started_at", "trigger"),
+    erasure=Erasure.ANONYMISE,
+    anonymise={"actor": None},
+    reason="The history of retention runs proves enforcement (Art. 5(1)(e), 5(2)); the starter's link is cut.",
+)
+not_personal(
+    "dsar.EvidenceKey",
+    reason="Random key material per day; it names no one (the evidence it keys is in the ledger, hashed).",
 )

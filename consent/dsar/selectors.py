@@ -35,3 +35,35 @@ def request_history(*, request):
 
 def erasure_report_of(*, member):
     return ErasureReport.objects.filter(member=member).first()
+
+
+def retention_overview(*, runs, now=None) -> list[dict]:
+    """Every retention category with its policy, what the next run removes (and warns), and its last result."""
+    from consent import retention as categories
+    from consent.dsar.retention import policies, retention_preview
+
+    found = policies()
+    preview = retention_preview(now=now, found=found)
+    rows = []
+    for category in categories.categories():
+        last = next((run.results[category.code] for run in runs if category.code in run.results), None)
+        rows.append(
+            {
+                "category": category,
+                "policy": found[category.code],
+                "preview": preview.get(category.code),
+                "last": last,
+            }
+        )
+    return rows
+
+
+def restrictions_of(*, member):
+    """Every restriction of the member, standing ones first (the console's restriction panel)."""
+    from consent.dsar.models import ProcessingRestriction
+
+    return (
+        ProcessingRestriction.objects.filter(member=member)
+        .select_related("placed_by", "lifted_by")
+        .order_by(F("lifted_at").desc(nulls_first=True), "-since")
+    )

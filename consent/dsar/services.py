@@ -145,6 +145,15 @@ def member_erase(*, member, actor) -> ErasureReport:
     """Erase the member per registry rule; refuses a second erasure and changes nothing then."""
     if actor.pk != member.pk:
         _require_dpo(actor)
+    return _erase(member=member, actor=actor if actor.pk != member.pk else None)
+
+
+def member_erase_by_retention(*, member, reason: str) -> ErasureReport:
+    """The retention run erases an account (no one acts in person); ``reason`` lands in the audit log."""
+    return _erase(member=member, actor=None, reason=reason)
+
+
+def _erase(*, member, actor, reason: str = "") -> ErasureReport:
     with transaction.atomic():
         member = type(member).objects.select_for_update().get(pk=member.pk)
         if member.erased_at:
@@ -158,10 +167,8 @@ def member_erase(*, member, actor) -> ErasureReport:
             outcome.removed.append({"model": "sessions.Session", "rows": ended, "action": "deleted"})
         erasure.account_anonymise(user=member)
         outcome.removed.append({"model": "portal.User", "rows": 1, "action": "anonymised"})
-        report = ErasureReport.objects.create(
-            member=member, actor=actor if actor.pk != member.pk else None, removed=outcome.removed, kept=outcome.kept
-        )
-        audit_record(actor=actor if actor.pk != member.pk else None, subject=member, action="erase")
+        report = ErasureReport.objects.create(member=member, actor=actor, removed=outcome.removed, kept=outcome.kept)
+        audit_record(actor=actor, subject=member, action="erase", reason=reason)
         user_id, report_id = member.pk, report.pk
 
         def after_commit():
@@ -418,7 +425,15 @@ def request_run_erasure(*, request: AccessRequest, actor) -> ErasureReport:
 
 
 def request_restrict(*, request: AccessRequest, actor) -> int:
-    """Restriction or objection: every consent-based processing of the member stops now; returns how many."""
+    """Restriction or objection: consent-based processing stops now and stays stopped until the DPO lifts it.
+
+    The member's live consents concerned are withdrawn (so the CRM redacts what it holds), and a lasting
+    ``ProcessingRestriction`` makes ``has_consent`` answer False and refuses new grants meanwhile.
+    Returns how many consents were withdrawn.
+    """
+    from consent.dsar.restrictions import restriction_place
+    from consent.services import DIRECT_MARKETING_PURPOSES
+
     _require_dpo(actor)
     request = AccessRequest.objects.select_related("member").get(pk=request.pk)
     if request.kind not in (RequestKind.RESTRICTION, RequestKind.OBJECTION) or request.state != S.IN_PROGRESS:
@@ -431,13 +446,15 @@ def request_restrict(*, request: AccessRequest, actor) -> int:
             )
         )
         if request.kind == RequestKind.OBJECTION:
-            codes = [code for code in codes if code in ("newsletter", "crm_followup")]
+            codes = [code for code in codes if code in DIRECT_MARKETING_PURPOSES]
         for code in codes:
             consent_withdraw(user=member, purpose=code, channel="staff")
-        request.result = _("Processing stopped: %(purposes)s") % {"purposes": ", ".join(codes) or "—"}
+        restriction_place(member=member, kind=request.kind, actor=actor, request=request)
+        request.result = _("Processing stopped until lifted; consents withdrawn: %(purposes)s") % {
+            "purposes": ", ".join(codes) or "—"
+        }
         request.save(update_fields=["result"])
         _event(request, actor, "restricted", note=", ".join(codes))
-        audit_record(actor=actor, subject=member, action="restrict", reason=request.get_kind_display())
         user_id, kind = member.pk, request.kind
         transaction.on_commit(lambda: processing_restricted.send(sender=AccessRequest, user_id=user_id, kind=kind))
     return len(codes)

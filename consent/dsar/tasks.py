@@ -40,7 +40,51 @@ def send_verification_code(*, request_id: str, user_id: int, code: str) -> bool:
 
 @task(queue_name="privacy")
 def retention_run() -> dict:
-    """Daily: delete what has outlived its retention."""
-    from consent.dsar.retention import retention_apply
+    """Daily: apply every enforced retention policy and record the run (what went, per category)."""
+    from consent.dsar.retention import retention_run as run_policies
 
-    return retention_apply()
+    run = run_policies()
+    return {"run": run.pk, "results": run.results}
+
+
+@task(queue_name="email")
+def send_inactivity_warning(*, warning_id: int) -> bool:
+    """Tell a long-inactive member, in their language, that their account goes unless they sign in."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils import formats, timezone
+
+    from consent.dsar.models import InactivityWarning
+    from consent.dsar.retention import grace_days
+
+    warning = (
+        InactivityWarning.objects.select_related("user")
+        .filter(pk=warning_id, user__erased_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if warning is None or warning.mailed_at is not None:
+        return False
+    user = warning.user
+    with translation.override(user.preferred_language):
+        erase_on = formats.date_format(
+            timezone.localdate(warning.warned_at + timedelta(days=grace_days())), "DATE_FORMAT"
+        )
+        subject = _("Your account will be deleted unless you sign in")
+        body = _(
+            "Hello @%(handle)s,\n\nyou have not signed in to the community since %(since)s. We do not keep "
+            "accounts nobody uses: if you do not sign in by %(date)s, we will erase your account and your "
+            'personal data. Your public posts stay readable under "deleted member".\n\n'
+            "To keep your account, simply sign in:\n%(url)s\n\n"
+            "If you want to leave, you do not need to do anything. You can download a copy of your data in the "
+            "privacy centre before that date."
+        ) % {
+            "handle": user.handle,
+            "since": formats.date_format(timezone.localdate(warning.last_activity_at), "DATE_FORMAT"),
+            "date": erase_on,
+            "url": settings.PORTAL_BASE_URL + reverse("login"),
+        }
+    send_mail(str(subject), str(body), settings.DEFAULT_FROM_EMAIL, [user.email])
+    InactivityWarning.objects.filter(pk=warning.pk).update(mailed_at=timezone.now())
+    return True

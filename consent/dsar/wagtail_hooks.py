@@ -14,6 +14,8 @@ admin_patterns = (
         path("", admin_views.RequestListView.as_view(), name="console"),
         path("new/", admin_views.RequestCreateView.as_view(), name="create"),
         path("<uuid:request_id>/", admin_views.RequestDetailView.as_view(), name="detail"),
+        path("retention/", admin_views.RetentionView.as_view(), name="retention"),
+        path("retention/<str:code>/", admin_views.RetentionPolicyView.as_view(), name="retention_policy"),
     ],
     "dsar_admin",
 )
@@ -37,4 +39,20 @@ def register_console_menu():
         icon_name="folder-inverse",
         order=905,
         name="access-requests",
+    )
+
+
+class RetentionMenuItem(MenuItem):
+    def is_shown(self, request):
+        return permissions.can_manage_retention(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_retention_menu():
+    return RetentionMenuItem(
+        _("Retention"),
+        reverse("dsar_admin:retention"),
+        icon_name="bin",
+        order=906,
+        name="retention",
     )

@@ -1,4 +1,17 @@
-"""BottleCRM (PyPI ``django-crm``): tasks through its REST API, completion through its signed webhooks."""
+"""BottleCRM (PyPI ``django-crm``): tasks through its REST API, completion through its signed webhooks.
+
+Checked against BottleCRM 1.35 itself (tests/integration/test_bottlecrm.py):
+
+- ``Authorization: Bearer bcrm_pat_…`` (a personal access token) authenticates as its admin profile;
+- ``POST /api/tasks/`` answers ``{"error": false, "message": …}`` without the id, so the card key
+  ends the title and ``GET /api/tasks/?search=<key>`` (a title search) finds the task;
+- ``GET /api/tasks/<id>/`` answers ``{"task_obj": {…}}``, ``PATCH`` takes a partial update;
+- every saved change of a task, the portal's own included, goes out as ``task.updated`` to the
+  org's webhook endpoints (``{"id", "event", "created_at", "org_id", "data": {"id", "title",
+  "status", …}}``, ``X-BottleCRM-Signature: t=<unix>,v1=<hex HMAC-SHA256("<t>." + body)>`` keyed
+  with the endpoint secret ``whsec_…`` as it is written). So an update that would change nothing
+  is not sent: its echo would come back as news and ask for another send.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +23,13 @@ from crm.signing import bottlecrm_verify
 
 PRIORITIES = {"low": "Low", "normal": "Medium", "high": "High"}
 KEY_IN_TITLE = re.compile(r"\[([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\]\s*$")
+
+
+def _same(stored, sent) -> bool:
+    """Whether BottleCRM already holds ``sent`` (its serializer trims strings' outer whitespace)."""
+    if isinstance(stored, str) and isinstance(sent, str):
+        return stored.strip() == sent.strip()
+    return stored == sent
 
 
 class BottleCrmAdapter(Adapter):
@@ -36,7 +56,7 @@ class BottleCrmAdapter(Adapter):
             self.base + "/api/tasks/",
             what="bottlecrm lookup",
             headers=self._headers(),
-            params={"search": str(card.key), "limit": 5},
+            params={"search": str(card.key), "limit": 5, "slim": "true"},
         )
         raise_for_status(response, what="bottlecrm lookup")
         for task in response.json().get("tasks") or []:
@@ -46,9 +66,9 @@ class BottleCrmAdapter(Adapter):
 
     def _fields(self, card, payload: dict) -> dict:
         author = payload.get("author") or {}
-        notes = [
-            payload.get("text", ""),
-            "",
+        text = (payload.get("text") or "").strip()
+        notes = [text, ""] if text else []  # BottleCRM strips the notes' outer whitespace: store them as it keeps them
+        notes += [
             f"Link: {payload['source_url']}",
             f"Reply: {payload['reply_url']}",
             f"Member: {author.get('name') or author.get('pseudonym') or '-'}",
@@ -63,11 +83,20 @@ class BottleCrmAdapter(Adapter):
             "due_date": payload["due_on"],
         }
 
+    def _current(self, task_id: str, *, what: str) -> dict:
+        response = send(self.client, "GET", f"{self.base}/api/tasks/{task_id}/", what=what, headers=self._headers())
+        raise_for_status(response, what=what)
+        return response.json().get("task_obj") or {}
+
     def _write(self, card, payload: dict, *, what: str) -> RemoteRef:
         fields = self._fields(card, payload)
         task_id = card.remote_id or self._find(card)
+        app = self.connection.options.get("app_url", self.base).rstrip("/")
         if task_id:
             fields.pop("status")  # the CRM owns the status once the task exists
+            current = self._current(task_id, what=what)
+            if all(_same(current.get(name), value) for name, value in fields.items()):
+                return RemoteRef(id=task_id, url=f"{app}/tasks/{task_id}")  # already so: no write, no echo
             response = send(
                 self.client,
                 "PATCH",
@@ -85,7 +114,6 @@ class BottleCrmAdapter(Adapter):
             task_id = self._find(card)
             if not task_id:
                 raise TemporaryError(f"{what}: the created task was not found by its key")
-        app = self.connection.options.get("app_url", self.base).rstrip("/")
         return RemoteRef(id=task_id, url=f"{app}/tasks/{task_id}")
 
     def upsert_task(self, card, payload: dict) -> RemoteRef:

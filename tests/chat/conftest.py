@@ -53,3 +53,27 @@ async def frames_until(communicator, frame_type: str, timeout: float = 3) -> lis
         seen.append(frame)
         if frame["type"] == frame_type:
             return seen
+
+
+@pytest.fixture
+def support_forum(forum):
+    """The forum offline messages go to, as configured in the chat settings."""
+    from community.chat.models import ChatSettings
+    from community.models import Forum
+
+    support = Forum.objects.create(name="Support", slug="support", order=5)
+    config = ChatSettings.load()
+    config.offline_forum = support
+    config.save()
+    return support
+
+
+@pytest.fixture
+def offline_hours(db):
+    """Business hours on, with no opening hours on any day: support is offline now."""
+    from community.chat.models import ChatSettings
+
+    config = ChatSettings.load()
+    config.hours_enabled = True
+    config.save()
+    return config

@@ -28,16 +28,82 @@ def test_start_puts_the_chat_in_the_queue_with_numbered_messages(waiting_chat, o
     assert selectors.queue_position(second) == 2
 
 
-def test_outside_business_hours_the_chat_becomes_an_offline_message(customer):
-    """With business hours on and the chat closed now, the chat is an offline message, not in the queue."""
-    config = ChatSettings.load()
-    config.hours_enabled = True
-    config.save()  # no opening hours on any day
-    chat = services.chat_start(member=customer, topic="Weekend question", body="Hello?")
-    assert chat.status == ChatStatus.OFFLINE
+def test_outside_business_hours_the_message_becomes_a_private_thread(customer, support_forum, offline_hours):
+    """Offline, the topic and message become a private thread in the configured forum; the chat row only points there."""
+    from community.models import Thread
+
+    chat = services.chat_start(member=customer, topic="Weekend question", body="Is the **export** down?")
+    thread = Thread.objects.get()
+    question = thread.posts.get()
+    assert (chat.status, chat.thread, chat.get_absolute_url()) == (
+        ChatStatus.OFFLINE,
+        thread,
+        f"/forums/t/{thread.pk}/",
+    )
+    assert (thread.forum, thread.author, thread.title, thread.is_private, thread.is_held) == (
+        support_forum,
+        customer,
+        "Weekend question",
+        True,
+        False,
+    )
+    assert (question.is_question, question.body, question.body_html) == (
+        True,
+        "Is the **export** down?",
+        "<p>Is the <strong>export</strong> down?</p>",
+    )
+    assert chat.messages.count() == 0
     assert selectors.queue_position(chat) is None
-    assert selectors.console_lists()["offline"] == [chat]
-    assert selectors.console_lists()["waiting"] == []
+    assert selectors.console_lists() == {"waiting": [], "active": [], "offline": [chat]}
+    support_forum.refresh_from_db()
+    assert (support_forum.thread_count, support_forum.post_count, support_forum.last_activity_at) == (0, 0, None)
+
+
+def test_offline_message_is_never_held_for_approval(customer, support_forum, offline_hours):
+    """A new member's first post waits for a moderator, but a private question is seen only by staff anyway."""
+    from community.models import ModerationSettings
+
+    config = ModerationSettings.load()
+    config.hold_first_posts = True
+    config.save()
+    chat = services.chat_start(member=customer, topic="Weekend question", body="Hello?")
+    assert (chat.thread.is_held, chat.thread.posts.get().status) == (False, "published")
+
+
+def test_without_a_configured_forum_the_first_forum_the_member_may_post_in_is_used(customer, offline_hours):
+    """No offline forum set: the first public forum wins over a private one the member cannot see."""
+    from community.models import Forum
+
+    Forum.objects.create(name="Beta", slug="beta", is_private=True, order=0)
+    Forum.objects.create(name="Blog comments", slug="blog-comments", order=1)
+    general = Forum.objects.create(name="General", slug="general", order=2)
+    Forum.objects.create(name="Later", slug="later", order=3)
+    chat = services.chat_start(member=customer, topic="Weekend question", body="Hello?")
+    assert chat.thread.forum == general
+
+
+def test_a_configured_forum_the_member_cannot_see_falls_back(customer, offline_hours):
+    """A private forum set as the offline forum is skipped for members without access to it."""
+    from community.models import Forum
+
+    beta = Forum.objects.create(name="Beta", slug="beta", is_private=True, order=0)
+    general = Forum.objects.create(name="General", slug="general", order=2)
+    config = ChatSettings.load()
+    config.offline_forum = beta
+    config.save()
+    assert services.chat_start(member=customer, topic="Weekend question", body="Hello?").thread.forum == general
+
+
+def test_without_any_forum_the_offline_message_is_refused_with_a_clear_error(customer, offline_hours):
+    """Nowhere to put the message: a validation error says so, and nothing is stored."""
+    from community.models import Thread
+
+    with pytest.raises(ValidationError) as caught:
+        services.chat_start(member=customer, topic="Weekend question", body="Hello?")
+    assert caught.value.messages == [
+        "Support is offline and there is no forum to leave a message in. Please try again during business hours."
+    ]
+    assert (Chat.objects.count(), Thread.objects.count()) == (0, 0)
 
 
 def test_business_hours_are_read_in_local_time(db):
@@ -216,19 +282,41 @@ def test_thread_is_created_only_when_the_member_accepts(active_chat, moderator, 
     assert f"**Support (@{moderator.handle}):**\n> Invoices are under Billing." in first.body
 
 
-def test_offline_answer_notifies_the_member(customer, moderator):
-    config = ChatSettings.load()
-    config.hours_enabled = True
-    config.save()
+def test_staff_answer_offline_messages_with_a_normal_reply_in_the_thread(
+    customer, moderator, support_forum, offline_hours, django_capture_on_commit_callbacks
+):
+    """The member's own follow-up keeps it in the console; a moderator's reply answers it and notifies the member."""
+    from community.services import post_create
+
     chat = services.chat_start(member=customer, topic="Weekend question", body="Hello?")
-    services.offline_answer(chat=chat, moderator=moderator, body="We are back on Monday.")
+    post_create(thread=chat.thread, author=customer, body="Also: the export hangs.")
+    assert selectors.console_lists()["offline"] == [chat]
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post_create(thread=chat.thread, author=moderator, body="We are back on Monday.")
+    assert selectors.console_lists()["offline"] == []
+    notes = list(Notification.objects.filter(recipient=customer).values_list("kind", "url"))
+    assert notes == [("community.reply", f"/forums/p/{answer.pk}/")]
     chat.refresh_from_db()
-    assert chat.status == ChatStatus.ANSWERED
-    note = Notification.objects.get(recipient=customer, kind="chat.answer")
-    assert note.url == f"/chat/{chat.pk}/"
+    assert (chat.status, chat.messages.count()) == (ChatStatus.OFFLINE, 0)
+
+
+def test_a_hidden_offline_thread_leaves_the_console(customer, moderator, support_forum, offline_hours):
+    """Spam hidden by a moderator is no longer waiting for an answer."""
+    from community.services import thread_set_hidden
+
+    chat = services.chat_start(member=customer, topic="Buy cheap stuff", body="spam")
+    thread_set_hidden(thread=chat.thread, moderator=moderator, hidden=True, reason="spam")
+    assert selectors.console_lists()["offline"] == []
+
+
+def test_offline_messages_cannot_be_offered_as_public_threads(customer, moderator, support_forum, offline_hours):
+    """The old chat actions do not apply to an offline message: it already is a thread."""
+    chat = services.chat_start(member=customer, topic="Weekend question", body="Hello?")
     with pytest.raises(PermissionDenied):
-        services.offline_answer(chat=chat, moderator=moderator, body="Twice")
-    assert chat.messages.filter(kind=MessageKind.STAFF).count() == 1
+        services.chat_thread_offer(chat=chat, actor=moderator, forum=support_forum)
+    with pytest.raises(PermissionDenied):
+        services.message_post(chat=chat, author=customer, body="more")
+    assert chat.messages.count() == 0
 
 
 def test_delivery_marks_only_the_other_sides_lines(active_chat, moderator, customer):

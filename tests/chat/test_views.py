@@ -1,4 +1,4 @@
-"""The chat pages: start, room, transcript, console, thread acceptance, offline answers; budgets and German."""
+"""The chat pages: start, room, transcript, console, thread acceptance, offline messages; budgets and German."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from community.chat import services
-from community.chat.models import Chat, ChatSettings, ChatStatus
+from community.chat.models import Chat, ChatSettings
 from community.models import Thread
 from portal.roles import Role
 from tests.factories import make_member
@@ -137,32 +137,95 @@ def test_member_accepts_the_thread_offer(client, active_chat, customer, moderato
     assert Thread.objects.count() == 1
 
 
-def test_moderator_answers_an_offline_message(client, customer, moderator):
-    config = ChatSettings.load()
-    config.hours_enabled = True
-    config.save()
+OFFLINE_NOTICE = "We’re offline — your message became a private question; support answers here and you’ll be notified."
+
+
+def test_offline_the_member_lands_on_the_private_thread_with_a_notice(client, customer, support_forum, offline_hours):
+    """Outside business hours the start form leads to the private thread, with a status notice."""
     client.force_login(customer)
-    client.post("/chat/", {"topic": "Weekend question", "body": "Anyone there?"})
+    page = client.get("/chat/").content.decode()
+    assert "it becomes a private question in the forums" in page
+    assert "Send message" in page
+    response = client.post("/chat/", {"topic": "Weekend question", "body": "Anyone there?"}, follow=True)
+    thread = Thread.objects.get()
+    assert response.redirect_chain == [(f"/forums/t/{thread.pk}/", 302)]
+    html = response.content.decode()
+    assert f'<p class="message message--info">{OFFLINE_NOTICE}</p>' in html
+    assert '<div class="messages" role="status" aria-live="polite">' in html
+    assert 'id="private-notice" role="status"' in html
+    assert "Private question: only you and the support team can see it." in html
+    assert "Anyone there?" in html
+    earlier = client.get("/chat/").content.decode()
+    assert f'<a href="/forums/t/{thread.pk}/">Weekend question</a>' in earlier
+    assert "private question in the forums" in earlier
     chat = Chat.objects.get(member=customer)
-    assert chat.status == ChatStatus.OFFLINE
+    assert client.get(f"/chat/{chat.pk}/")["Location"] == f"/forums/t/{thread.pk}/"
+
+
+def test_moderators_find_offline_messages_in_the_console_and_answer_in_the_thread(
+    client, customer, moderator, support_forum, offline_hours
+):
+    """The console lists the offline message with a link to its thread; the normal reply answers it."""
+    chat = services.chat_start(member=customer, topic="Weekend question", body="Anyone there?")
     client.force_login(moderator)
-    response = client.post(f"/chat/console/{chat.pk}/answer/", {"body": "Yes, on Monday."})
+    console = client.get("/chat/console/").content.decode()
+    assert f'<a href="/forums/t/{chat.thread_id}/">Weekend question</a>' in console
+    assert client.get(f"/chat/console/{chat.pk}/")["Location"] == f"/forums/t/{chat.thread_id}/"
+    page = client.get(f"/forums/t/{chat.thread_id}/").content.decode()
+    assert "Private question: only its author and the moderators of this forum can see it." in page
+    response = client.post(f"/forums/t/{chat.thread_id}/reply/", {"body": "Yes, on Monday.", "action": "publish"})
     assert response.status_code == 302
-    chat.refresh_from_db()
-    assert chat.status == ChatStatus.ANSWERED
+    assert "Weekend question" not in client.get("/chat/console/").content.decode()
     client.force_login(customer)
-    assert "Yes, on Monday." in client.get(f"/chat/{chat.pk}/").content.decode()
+    assert "Yes, on Monday." in client.get(f"/forums/t/{chat.thread_id}/").content.decode()
 
 
-def test_customer_cannot_answer_offline_messages(client, customer, other_customer):
-    config = ChatSettings.load()
-    config.hours_enabled = True
-    config.save()
+def test_other_customers_cannot_open_an_offline_message(client, customer, other_customer, support_forum, offline_hours):
+    """Neither the thread nor the chat row of someone else's offline message is reachable."""
     chat = services.chat_start(member=customer, topic="Weekend question", body="Anyone?")
     client.force_login(other_customer)
-    assert client.post(f"/chat/console/{chat.pk}/answer/", {"body": "me"}).status_code == 403
-    chat.refresh_from_db()
-    assert (chat.status, chat.messages.count()) == (ChatStatus.OFFLINE, 2)
+    assert client.get(f"/forums/t/{chat.thread_id}/").status_code == 404
+    assert client.get(f"/chat/{chat.pk}/").status_code == 404
+    assert client.post(f"/forums/t/{chat.thread_id}/reply/", {"body": "me", "action": "publish"}).status_code == 404
+    assert chat.thread.posts.count() == 1
+
+
+def test_the_old_in_chat_answer_path_is_gone(client, customer, moderator, support_forum, offline_hours):
+    """There is one way to answer an offline message: the thread."""
+    chat = services.chat_start(member=customer, topic="Weekend question", body="Anyone?")
+    client.force_login(moderator)
+    assert client.post(f"/chat/console/{chat.pk}/answer/", {"body": "Yes"}).status_code == 404
+    assert (chat.messages.count(), chat.thread.posts.count()) == (0, 1)
+
+
+def test_offline_without_a_forum_shows_a_clear_error(client, customer, offline_hours):
+    client.force_login(customer)
+    response = client.post("/chat/", {"topic": "Weekend question", "body": "Anyone?"})
+    assert response.status_code == 200
+    assert "Support is offline and there is no forum to leave a message in." in response.content.decode()
+    assert (Chat.objects.count(), Thread.objects.count()) == (0, 0)
+
+
+def test_offline_notice_is_german_for_german_members(client, support_forum, offline_hours):
+    member = make_member(role=Role.CUSTOMER, preferred_language="de")
+    client.force_login(member)
+    response = client.post("/chat/", {"topic": "Frage am Wochenende", "body": "Jemand da?"}, follow=True)
+    html = response.content.decode()
+    assert "Wir sind gerade offline" in html
+    assert "Private Frage" in html
+
+
+def test_offline_forum_is_chosen_in_the_back_office(client, administrator, support_forum):
+    """Administrators pick the offline forum in the chat settings; private forums are not offered."""
+    from community.models import Forum
+
+    Forum.objects.create(name="Secret", slug="secret", is_private=True)
+    client.force_login(administrator)
+    url = f"/admin/settings/chat/chatsettings/{ChatSettings.load().pk}/"
+    page = client.get(url).content.decode()
+    assert 'name="offline_forum"' in page
+    assert f'<option value="{support_forum.pk}" selected>Support</option>' in page
+    assert ">Secret</option>" not in page
 
 
 def test_retention_command_deletes_due_chats(active_chat, moderator, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from consent import services
 from portal.roles import Role
@@ -73,3 +74,10 @@ def customer_with_history(customer):
     services.consent_grant(user=customer, purpose="crm_followup")
     services.consent_withdraw(user=customer, purpose="crm_followup")
     return customer
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A German page request leaves German active in the thread; the next test starts in the default language."""
+    yield
+    translation.deactivate()

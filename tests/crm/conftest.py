@@ -51,6 +51,7 @@ class Receiver:
     """A real HTTP server in a thread; ``handler(request) -> (status, headers, body)`` decides each answer."""
 
     handler: Callable[[Request], tuple[int, dict, bytes | dict]]
+    hang_seconds: float = 1.0  # how long status 0 ("hang") keeps the client waiting; past CRM_HTTP_TIMEOUT
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -74,7 +75,7 @@ class Receiver:
                     receiver.requests.append(request)
                 status, headers, answer = receiver.handler(request)
                 if status == 0:  # hang past the client's timeout
-                    time.sleep(1.0)
+                    time.sleep(receiver.hang_seconds)
                     status, headers, answer = 200, {}, {"late": True}
                 data = json.dumps(answer).encode() if isinstance(answer, (dict, list)) else answer
                 try:
@@ -202,5 +203,65 @@ def tag(django_capture_on_commit_callbacks):
     def do(thread, actor, name="lead"):
         with django_capture_on_commit_callbacks(execute=True):
             return community.thread_tag_add(thread=thread, name=name, actor=actor)
+
+    return do
+
+
+@pytest.fixture
+def make_chat(moderator, django_capture_on_commit_callbacks):
+    """A support chat the way the console has it: the member's lines, a moderator who took it and answered."""
+    from community.chat import services as chat_services
+
+    def make(member, *, topic="Buying 40 seats", lines=("We want to buy 40 seats.",), answer="Happy to help!"):
+        with django_capture_on_commit_callbacks(execute=True):
+            chat = chat_services.chat_start(member=member, topic=topic, body=lines[0])
+            chat = chat_services.chat_take(chat=chat, moderator=moderator)
+            for line in lines[1:]:
+                chat_services.message_post(chat=chat, author=member, body=line)
+            chat_services.message_post(chat=chat, author=moderator, body=answer)
+        return chat
+
+    return make
+
+
+@pytest.fixture
+def tag_chat(django_capture_on_commit_callbacks):
+    """Tag a chat in the console, running the after-commit effects (event, card, send)."""
+    from community.chat import services as chat_services
+
+    def do(chat, actor, name="lead"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return chat_services.chat_tag_add(chat=chat, actor=actor, name=name)
+
+    return do
+
+
+@pytest.fixture
+def board(db):
+    from ideas.models import Board
+
+    return Board.objects.create(name="Acme Reports", slug="acme-reports", description="Reporting")
+
+
+@pytest.fixture
+def make_idea(board):
+    from ideas import services as idea_services
+
+    def make(author, *, title="Export reports as PDF", body="We need PDF exports for 40 seats."):
+        return idea_services.idea_create(board=board, author=author, title=title, body=body)
+
+    return make
+
+
+@pytest.fixture
+def tag_idea(django_capture_on_commit_callbacks):
+    """Set an idea's tags in the review console (status and response unchanged), running the after-commit effects."""
+    from ideas import services as idea_services
+
+    def do(idea, actor, *names):
+        with django_capture_on_commit_callbacks(execute=True):
+            return idea_services.idea_set_status(
+                idea=idea, by=actor, status=idea.status, response=idea.public_response, tags=list(names)
+            )
 
     return do

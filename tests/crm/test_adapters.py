@@ -1,14 +1,19 @@
-"""Salesforce and HubSpot adapters against local servers that answer like the real services."""
+"""Salesforce and HubSpot adapters against local servers that answer like the real services.
+
+BottleCRM runs for real in tests/integration/test_bottlecrm.py; here only what its adapter sends.
+"""
 
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
 
 from consent import services as consent
 from crm import services
+from crm.adapters.bottlecrm import KEY_IN_TITLE, BottleCrmAdapter
 from crm.models import CardState, ConnectionKind, CrmConnection, InterestCard, OutboxMessage, OutboxState, TagRule
 from portal.roles import Role
 from tests.crm.fakes import FakeHubSpot, FakeSalesforce
@@ -233,3 +238,49 @@ def test_hubspot_wrong_token_is_dead(make_thread, customer, moderator, tag, hubs
     tag(make_thread(customer), moderator)
     assert OutboxMessage.objects.get().state == OutboxState.DEAD
     assert hubspot.tasks == {}
+
+
+# --- BottleCRM (the real one: tests/integration/test_bottlecrm.py) ------------------------------------------
+
+
+def _bottlecrm_payload(**changes) -> dict:
+    payload = {
+        "action_type": "lead",
+        "title": "Can we get a quote?",
+        "text": "We are 40 people.",
+        "source_url": "https://community.example.com/forums/t/7/",
+        "reply_url": "https://community.example.com/forums/t/7/#reply",
+        "author": {"pseudonym": "crm-7f3a"},
+        "priority": "high",
+        "due_on": "2026-03-04",
+        "processed": False,
+    }
+    return payload | changes
+
+
+def test_bottlecrm_task_fields_are_stored_as_bottlecrm_keeps_them():
+    """The title ends with the card key within BottleCRM's 200 characters; the notes have no outer blank
+    lines (BottleCRM trims them), so a redaction without text reads back exactly as sent."""
+    card = InterestCard(key=uuid.UUID("0b7c6a52-5d1e-5c7a-9f0e-2a4b6c8d0e1f"))
+    adapter = BottleCrmAdapter(CrmConnection(kind=ConnectionKind.BOTTLECRM, url="http://127.0.0.1:9/"))
+    try:
+        fields = adapter._fields(card, _bottlecrm_payload())
+        redacted = adapter._fields(card, _bottlecrm_payload(title="Lead 0b7c6a52", text="", author={"deleted": True}))
+        long_title = adapter._fields(card, _bottlecrm_payload(title="x" * 300))["title"]
+    finally:
+        adapter.close()
+
+    assert fields == {
+        "title": f"Lead: Can we get a quote? [{card.key}]",
+        "description": "We are 40 people.\n\nLink: https://community.example.com/forums/t/7/\n"
+        "Reply: https://community.example.com/forums/t/7/#reply\nMember: crm-7f3a",
+        "status": "New",
+        "priority": "High",
+        "due_date": "2026-03-04",
+    }
+    assert redacted["description"] == (
+        "Link: https://community.example.com/forums/t/7/\nReply: https://community.example.com/forums/t/7/#reply\n"
+        "Member: -"
+    )
+    assert len(long_title) == 199
+    assert KEY_IN_TITLE.search(long_title).group(1) == str(card.key)

@@ -152,47 +152,85 @@ def test_two_workers_never_both_send_one_row(
     assert crm_store.arrivals == {str(message.card.key): 1}
 
 
+def _bulk_threads(forum, author, n: int) -> list:
+    """``n`` published threads with their question, written in bulk: creating threads is not under test here."""
+    from community.models import Post, Thread
+
+    now = timezone.now()
+    threads = Thread.objects.bulk_create(
+        [
+            Thread(forum=forum, author=author, title=f"Quote request {i}", created_at=now, last_activity_at=now)
+            for i in range(n)
+        ]
+    )
+    Post.objects.bulk_create(
+        [
+            Post(
+                thread=t,
+                author=author,
+                is_question=True,
+                body=f"We want {i} seats.",
+                body_html=f"<p>We want {i} seats.</p>",
+            )
+            for i, t in enumerate(threads)
+        ]
+    )
+    return threads
+
+
 def test_flaky_and_down_receiver_gets_every_card_exactly_once(
-    make_thread, customer, moderator, tag, lead_rule, receiver_factory, crm_store
+    forum, customer, moderator, tag, lead_rule, receiver_factory, crm_store, settings
 ):
-    """200 cards: the CRM is down at first, then fails 30% of requests (timeouts, 5xx, 429); all arrive once."""
+    """1,000 tagged threads: the CRM is down at first, then fails 30% of requests (timeouts, 5xx, 429); all arrive once.
+
+    A card the CRM took but answered too late for is sent again and deduplicated on its key: one task each.
+    """
+    settings.CRM_HTTP_TIMEOUT = 0.05  # a hanging CRM fails the attempt fast ...
+    settings.CRM_BACKOFF_BASE_SECONDS = 0.5  # ... and retries come due within the minute the test waits per round
+    settings.CRM_BACKOFF_CAP_SECONDS = 20
     rng = random.Random(2026)
     lock = threading.Lock()
     faults = {"timeout": 0, "5xx": 0, "429": 0}
+    late: set[str] = set()
 
     def flaky(request):
         with lock:
             roll = rng.random()
         if roll < 0.10:
-            faults["timeout"] += 1
+            with lock:
+                faults["timeout"] += 1
+                late.add(request.headers.get("webhook-id", ""))
             crm_store.accept(request)  # the CRM took it but answered too late
             return 0, {}, b""
         if roll < 0.20:
-            faults["5xx"] += 1
+            with lock:
+                faults["5xx"] += 1
             return rng.choice([500, 502, 503]), {}, {"error": "oops"}
         if roll < 0.30:
-            faults["429"] += 1
+            with lock:
+                faults["429"] += 1
             return 429, {"Retry-After": "30"}, {"error": "slow down"}
         return crm_store.accept(request)
 
     receiver = receiver_factory(flaky)
+    receiver.hang_seconds = 0.3
     CrmConnection.objects.filter(pk=lead_rule.connection_id).update(url=_closed_port_url())  # fully down
-    threads = [make_thread(customer, title=f"Quote request {n}") for n in range(200)]
-    for thread in threads:
+    for thread in _bulk_threads(forum, customer, 1000):
         tag(thread, moderator)
-    assert OutboxMessage.objects.filter(state=OutboxState.FAILED).count() == 200
+    assert OutboxMessage.objects.filter(state=OutboxState.FAILED, attempts=1).count() == 1000
     assert crm_store.tasks == {}
 
     CrmConnection.objects.filter(pk=lead_rule.connection_id).update(url=receiver.url + "/hook")  # back, but flaky
-    rounds = _drain()
+    rounds = _drain(step=timedelta(minutes=1))
 
     keys = {str(k) for k in InterestCard.objects.values_list("key", flat=True)}
-    assert len(keys) == 200
+    assert len(keys) == 1000
     assert set(crm_store.tasks) == keys
     assert all(crm_store.tasks[key]["key"] == key for key in keys)
-    assert OutboxMessage.objects.filter(kind=OutboxKind.UPSERT).count() == 200
-    assert OutboxMessage.objects.filter(state=OutboxState.SENT).count() == 200
-    assert InterestCard.objects.filter(state=CardState.SENT).count() == 200
+    assert {key for key, count in crm_store.arrivals.items() if count > 1} <= late  # only answers that came too late
+    assert OutboxMessage.objects.filter(kind=OutboxKind.UPSERT).count() == 1000
+    assert OutboxMessage.objects.filter(state=OutboxState.SENT).count() == 1000
+    assert InterestCard.objects.filter(state=CardState.SENT).count() == 1000
     assert crm_store.rejected == 0
     assert min(faults.values()) > 0
     assert rounds < 40
@@ -238,3 +276,128 @@ def test_crm_sweep_command_recovers_and_reports(
     message.refresh_from_db()
     assert message.state == OutboxState.SENT
     assert len(crm_store.tasks) == 1
+
+
+def _pending_cards(rule, member, n: int, django_capture_on_commit_callbacks, start: int = 0) -> list[InterestCard]:
+    """Cards with their outbox rows committed but not sent yet (as if no worker had run)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        return [
+            services.card_create(
+                rule=rule,
+                source_type="forum_thread",
+                source_id=70_000 + start + i,
+                source_url=f"https://community.example.com/forums/t/{start + i}/",
+                reply_url=f"https://community.example.com/forums/t/{start + i}/#reply",
+                title=f"Card {start + i}",
+                text="We want to buy.",
+                product="Acme",
+                member=member,
+                automatic=False,
+            )
+            for i in range(n)
+        ]
+
+
+def _row(card) -> OutboxMessage:
+    return OutboxMessage.objects.get(card=card)
+
+
+def test_one_delivery_costs_a_fixed_number_of_queries(
+    customer, lead_rule, crm_store, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """One send: the lease, loading the card, the consent check, and two guarded updates for the outcome."""
+    first, second = _pending_cards(lead_rule, customer, 2, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):  # the member's CRM pseudonym is recorded once, on commit
+        assert services.outbox_deliver(message_id=_row(first).pk) == OutboxState.SENT
+    message_id = _row(second).pk
+
+    with django_assert_num_queries(7) as captured:  # 5 statements; the outcome's transaction is a savepoint here
+        assert services.outbox_deliver(message_id=message_id) == OutboxState.SENT
+    statements = [q["sql"].split()[0] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert statements == ["UPDATE", "SELECT", "SELECT", "UPDATE", "UPDATE"]
+    assert len(crm_store.tasks) == 2
+
+
+def test_one_task_sends_the_other_due_rows_of_its_connection(
+    customer, lead_rule, crm_store, receiver_factory, signing_secret, django_capture_on_commit_callbacks
+):
+    """A delivery task sends its row, then the connection's other due rows; another connection's rows wait."""
+    from crm import tasks
+    from crm.models import ActionType, ConnectionKind, TagRule
+
+    other_store_requests = receiver_factory(lambda request: (200, {}, {"id": "x"}))
+    other = services.connection_save(
+        connection=CrmConnection(name="Other", kind=ConnectionKind.WEBHOOK, url=other_store_requests.url + "/hook"),
+        secrets={"signing_secret": signing_secret},
+    )
+    bug_rule = TagRule.objects.create(tag="bug", action_type=ActionType.BUG, connection=other)
+    cards = _pending_cards(lead_rule, customer, 5, django_capture_on_commit_callbacks)
+    (elsewhere,) = _pending_cards(bug_rule, customer, 1, django_capture_on_commit_callbacks, start=100)
+
+    result = tasks.deliver_outbox_message.enqueue(message_id=_row(cards[0]).pk)
+
+    assert result.return_value == {"sent": 5, "failed": 0}
+    assert sorted(crm_store.arrivals) == sorted(str(card.key) for card in cards)
+    assert set(crm_store.arrivals.values()) == {1}
+    assert {(_row(card).state, _row(card).attempts) for card in cards} == {(OutboxState.SENT, 1)}
+    assert (_row(elsewhere).state, _row(elsewhere).attempts) == (OutboxState.PENDING, 0)
+    assert other_store_requests.requests == []
+
+    again = tasks.deliver_outbox_message.enqueue(message_id=_row(cards[3]).pk)  # its own task comes later
+    assert again.return_value == {"sent": 0, "failed": 0}
+    assert set(crm_store.arrivals.values()) == {1}
+
+
+def test_a_task_stops_at_the_first_failure_and_hands_back_untried_rows(
+    customer, lead_rule, receiver_factory, crm_store, django_capture_on_commit_callbacks
+):
+    """After a 503 the task stops: the failed row waits for its backoff, leased but untried rows are as before."""
+    from crm import tasks
+
+    answers = iter([None, (503, {}, {"error": "busy"})])
+    receiver = receiver_factory(lambda request: next(answers, None) or crm_store.accept(request))
+    CrmConnection.objects.filter(pk=lead_rule.connection_id).update(url=receiver.url + "/hook")
+    cards = _pending_cards(lead_rule, customer, 5, django_capture_on_commit_callbacks)
+    OutboxMessage.objects.filter(card=cards[2]).update(state=OutboxState.FAILED, attempts=3, last_error="HTTP 502")
+    due_since = _row(cards[2]).next_attempt_at
+
+    result = tasks.deliver_outbox_message.enqueue(message_id=_row(cards[0]).pk)
+
+    assert result.return_value == {"sent": 1, "failed": 1}
+    assert len(receiver.requests) == 2  # the first row, then the second one, refused
+    assert (_row(cards[0]).state, _row(cards[0]).attempts) == (OutboxState.SENT, 1)
+    failed = _row(cards[1])
+    assert (failed.state, failed.attempts, failed.lease_until) == (OutboxState.FAILED, 1, None)
+    assert failed.next_attempt_at > timezone.now()
+    handed_back = _row(cards[2])  # leased with the second row, never tried
+    assert (handed_back.state, handed_back.attempts, handed_back.lease_until) == (OutboxState.FAILED, 3, None)
+    assert (handed_back.next_attempt_at, handed_back.last_error) == (due_since, "HTTP 502")
+    assert {(_row(card).state, _row(card).attempts) for card in cards[3:]} == {(OutboxState.PENDING, 0)}
+    assert list(crm_store.tasks) == [str(cards[0].key)]
+
+
+def test_a_task_sends_at_most_the_configured_number_of_rows(
+    customer, lead_rule, crm_store, settings, django_capture_on_commit_callbacks
+):
+    """CRM_DRAIN_MAX_ROWS bounds one task; the rest stay due for their own tasks and the sweep."""
+    from crm import tasks
+
+    settings.CRM_DRAIN_MAX_ROWS = 3
+    cards = _pending_cards(lead_rule, customer, 6, django_capture_on_commit_callbacks)
+
+    assert tasks.deliver_outbox_message.enqueue(message_id=_row(cards[0]).pk).return_value == {"sent": 3, "failed": 0}
+    assert len(crm_store.tasks) == 3
+    assert OutboxMessage.objects.filter(state=OutboxState.PENDING, attempts=0, lease_until=None).count() == 3
+    assert services.outbox_sweep() == {"recovered": 0, "enqueued": 3}
+    assert len(crm_store.tasks) == 6
+
+
+def test_backoff_is_configurable_in_settings(settings):
+    """CRM_BACKOFF_BASE_SECONDS and CRM_BACKOFF_CAP_SECONDS shape the delays; Retry-After still wins."""
+    settings.CRM_BACKOFF_BASE_SECONDS = 0.5
+    settings.CRM_BACKOFF_CAP_SECONDS = 20
+    random.seed(3)
+    assert 0.25 <= services.backoff_seconds(1) <= 0.5
+    assert 2.0 <= services.backoff_seconds(4) <= 4.0
+    assert 10.0 <= services.backoff_seconds(12) <= 20.0
+    assert services.backoff_seconds(1, retry_after=30) == 30

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
+
+from tests.crm.conftest import (  # noqa: F401  (a real webhook CRM on loopback, for the restriction tests)
+    crm_store,
+    forum,
+    lead_rule,
+    make_thread,
+    receiver_factory,
+    signing_secret,
+    tag,
+    webhook_connection,
+    webhook_receiver,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +29,10 @@ def _exports_in_tmp(settings, tmp_path):
 def client_for(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A German page request leaves German active in the thread; the next test starts in the default language."""
+    yield
+    translation.deactivate()

@@ -20,6 +20,7 @@ from consent.dsar.export import exports_dir
 from consent.dsar.models import DataExport, ExportStatus
 from consent.dsar.retention import retention_preview
 from consent.models import AuditEntry
+from consent.retention import Tally
 from consent.services import consent_grant
 from portal.models import Notification
 
@@ -171,7 +172,7 @@ def test_expired_link_is_gone_and_the_file_purged(client, customer, django_captu
     with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
         response = client.get(reverse("consent:dsar:export_download", args=[export.pk]))
         assert response.status_code == 410
-        assert retention_preview() == {"expired_exports": 1}
+        assert retention_preview()["dsar.expired_exports"] == Tally(deleted=1)
         assert services.exports_purge_expired() == 1
     assert not path.exists()
     export.refresh_from_db()
@@ -210,3 +211,52 @@ def test_export_queries_do_not_grow_with_rows(customer, forum):
             services.export_build(export_id=export.pk)
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_index_html_shows_the_rows_escaped_and_linked(customer, forum, django_capture_on_commit_callbacks):
+    """index.html holds the data itself: a post's <script> body is shown as text, the post links to its thread's
+    row, and the summary lists every JSON file with its checksum from the manifest."""
+    thread = community.thread_create(forum=forum, author=customer, title="Keys & <locks>", body="The first post")
+    community.post_create(thread=thread, author=customer, body='<script>alert("x")</script> and more')
+    export = _export(customer, django_capture_on_commit_callbacks)
+    archive = _zip(export)
+    html = archive.read("index.html").decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; and more" in html
+    assert "<td>Keys &amp; &lt;locks&gt;</td>" in html
+    assert '<section id="posts" aria-labelledby="posts-heading"><h2 id="posts-heading">Your posts</h2>' in html
+    assert f'<tr id="row-community-thread-{thread.pk}">' in html
+    assert html.count(f'<a href="#row-community-thread-{thread.pk}" data-ref>{thread.pk}</a>') == 2
+    posts = html.split('<section id="posts"')[1].split("</section>")[0]
+    assert posts.count("<tr id=") == 2 and '<th scope="col">text</th>' in posts
+    manifest = {entry["name"]: entry for entry in json.loads(archive.read("manifest.json"))["files"]}
+    assert f"<code>{manifest['posts.json']['sha256']}</code>" in html
+    assert '<li><a href="#posts">Your posts</a> (2)</li>' in html
+    assert hashlib.sha256(archive.read("index.html")).hexdigest() == manifest["index.html"]["sha256"]
+
+
+def test_index_html_speaks_the_members_language(customer, forum, django_capture_on_commit_callbacks):
+    """A German member's index has German headings, column labels and explanations."""
+    customer.preferred_language = "de"
+    customer.save(update_fields=["preferred_language"])
+    community.thread_create(forum=forum, author=customer, title="Schlüssel verloren", body="Wo finde ich ihn?")
+    export = _export(customer, django_capture_on_commit_callbacks)
+    html = _zip(export).read("index.html").decode()
+    assert '<html lang="de">' in html
+    assert "Ihr Datenexport" in html and "So lesen Sie diesen Export" in html
+    threads = html.split('<section id="threads"')[1].split("</section>")[0]
+    assert "Ihre Fragen (Themen)" in threads and '<th scope="col">erstellt</th>' in threads
+    assert "Schlüssel verloren" in threads
+
+
+def test_index_html_lists_every_row_of_a_long_export(customer, forum, django_capture_on_commit_callbacks):
+    """The sections stream through a temporary file behind the summary: all 300 posts arrive, the page is whole."""
+    thread = community.thread_create(forum=forum, author=customer, title="Many posts", body="first")
+    for number in range(299):
+        community.post_create(thread=thread, author=customer, body=f"post number {number}")
+    export = _export(customer, django_capture_on_commit_callbacks)
+    html = _zip(export).read("index.html").decode()
+    posts = html.split('<section id="posts"')[1].split("</section>")[0]
+    assert posts.count("<tr id=") == 300
+    assert "post number 298" in posts
+    assert html.rstrip().endswith("</html>")

@@ -100,3 +100,84 @@ def test_chat_page_in_german(new_page, as_user, live_server):
     expect(page.locator("h1")).to_have_text("Chat mit dem Support")
     expect(page.locator("main button[type=submit]")).to_have_text("Chat starten")
     expect(page.locator("main")).to_contain_text("Export to CSV fails")
+
+
+CLOSED_ALL_WEEK = (
+    "from community.chat.models import DAYS, ChatSettings\n"
+    "config = ChatSettings.load()\n"
+    "print(config.hours_enabled, *[getattr(config, f'{d}_{e}') for d in DAYS for e in ('opens', 'closes')])\n"
+    "config.hours_enabled = True\n"
+    "for day in DAYS:\n"
+    "    setattr(config, f'{day}_opens', None)\n"
+    "    setattr(config, f'{day}_closes', None)\n"
+    "config.save()\n"
+)
+DEMO_HOURS = (
+    "import datetime\n"
+    "from community.chat.models import ChatSettings\n"
+    "config = ChatSettings.load()\n"
+    "config.hours_enabled = False\n"
+    "for day in ('mon', 'tue', 'wed', 'thu', 'fri'):\n"
+    "    setattr(config, f'{day}_opens', datetime.time(8, 0))\n"
+    "    setattr(config, f'{day}_closes', datetime.time(18, 0))\n"
+    "config.save()\n"
+)
+
+
+def test_offline_message_becomes_a_private_thread_staff_answer(new_page, as_user, live_server, screenshot):
+    """Outside business hours a customer's message becomes a private thread; a moderator answers it there;
+    another customer cannot open it."""
+    live_server.shell(CLOSED_ALL_WEEK)
+    try:
+        writer = new_page()
+        as_user(writer, "customer2@example.com", "customer2-demo-2026")
+        writer.goto("/chat/")
+        expect(writer.get_by_role("status").filter(has_text="Support is offline right now.")).to_be_visible()
+        writer.get_by_label("Topic").fill("Refund for my annual plan")
+        writer.get_by_label("Your message").fill("I was charged twice for the **annual plan** this month.")
+        writer.get_by_role("button", name="Send message").click()
+        writer.wait_for_url(re.compile(r".*/forums/t/\d+/$"))
+        thread_url = writer.url
+        expect(writer.get_by_role("heading", level=1)).to_have_text("Refund for my annual plan")
+        expect(
+            writer.get_by_role("status").filter(has_text="We’re offline — your message became a private question")
+        ).to_be_visible()
+        expect(writer.locator("#private-notice")).to_contain_text("only you and the support team can see it")
+        expect(writer.locator(".post").filter(has_text="I was charged twice")).to_be_visible()
+        expect(writer.locator("#post-list")).to_have_attribute("data-live", "connected")
+        screenshot(writer, "chat-offline-private-thread")
+
+        moderator = new_page()
+        as_user(moderator, "moderator@example.com", "moderator-demo-2026")
+        moderator.goto("/chat/console/")
+        offline = moderator.locator('[data-list="offline"]')
+        expect(offline).to_contain_text("Refund for my annual plan")
+        screenshot(moderator, "chat-console-offline")
+        offline.get_by_role("link", name="Refund for my annual plan").click()
+        moderator.wait_for_url(thread_url)
+        expect(moderator.locator("#private-notice")).to_contain_text("only its author and the moderators")
+        moderator.get_by_role("textbox", name="Your reply").fill("Sorry about that: the second charge is refunded.")
+        moderator.get_by_role("button", name="Post reply").click()
+        expect(moderator.locator(".post").filter(has_text="the second charge is refunded")).to_be_visible()
+        moderator.goto("/chat/console/")
+        expect(moderator.locator('[data-list="offline"]')).not_to_contain_text("Refund for my annual plan")
+
+        live = writer.locator("#post-list .post").filter(has_text="the second charge is refunded")
+        expect(live).to_be_visible(timeout=10_000)
+        notified = live_server.shell(
+            "from portal.models import Notification\n"
+            "print(list(Notification.objects.filter(recipient__email='customer2@example.com',"
+            " kind='community.reply').values_list('title', flat=True)))\n"
+        )
+        assert "Refund for my annual plan" in notified
+
+        other = new_page()
+        as_user(other, "customer@example.com", "customer-demo-2026")
+        assert other.goto(thread_url).status == 404
+        other.goto("/forums/support/")
+        expect(other.get_by_role("heading", level=1)).to_have_text("Support")
+        expect(other.locator("main")).not_to_contain_text("Refund for my annual plan")
+        other.goto("/forums/search/?q=annual+plan")
+        expect(other.locator("main")).not_to_contain_text("Refund for my annual plan")
+    finally:
+        live_server.shell(DEMO_HOURS)
