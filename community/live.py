@@ -15,12 +15,17 @@ def thread_group(thread_id: int) -> str:
     return f"community.thread.{thread_id}"
 
 
+def live_html(post) -> str:
+    """The viewer-neutral HTML of a post as live pages show it (pushed, or fetched after a reconnect)."""
+    return render_to_string("community/includes/post_live.html", {"post": post})
+
+
 def broadcast_post(post) -> None:
     """Send the new post's viewer-neutral HTML to every open page of its thread (never raises)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    html = render_to_string("community/includes/post_live.html", {"post": post})
+    html = live_html(post)
     try:
         async_to_sync(layer.group_send)(
             thread_group(post.thread_id), {"type": "post.created", "post_id": post.pk, "html": html}

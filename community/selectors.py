@@ -109,6 +109,24 @@ def posts_for_thread(*, user, thread: Thread, page=1) -> Page:
     return Page(items=items, number=number, has_next=len(rows) > POSTS_PER_PAGE)
 
 
+LIVE_CATCH_UP_LIMIT = 50
+
+
+def published_posts_after(*, user, thread: Thread, after_id: int, limit: int = LIVE_CATCH_UP_LIMIT) -> list[Post]:
+    """Published posts newer than ``after_id`` that ``user`` may see: what a live page missed while offline.
+
+    Returns at most ``limit + 1`` rows so the caller can tell that more exist.
+    """
+    rows = list(
+        _post_queryset(user, thread)
+        .filter(status=PostStatus.PUBLISHED, pk__gt=after_id)
+        .order_by("created_at", "id")[: limit + 1]
+    )
+    for post in rows:
+        post.thread = thread
+    return rows
+
+
 def page_of_post(*, user, post: Post) -> int:
     """The page number of the thread page that shows ``post``."""
     before = _post_queryset(user, post.thread).filter(

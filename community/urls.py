@@ -10,6 +10,7 @@ urlpatterns = [
     path("tags/", views.tag_suggestions, name="tag_suggestions"),
     path("t/<int:thread_id>/", views.thread_detail, name="thread"),
     path("t/<int:thread_id>/reply/", views.post_reply, name="reply"),
+    path("t/<int:thread_id>/posts/", views.thread_posts_after, name="posts_after"),
     path("t/<int:thread_id>/tags/", views.thread_tag_add, name="tag_add"),
     path("t/<int:thread_id>/tags/<slug:tag_slug>/remove/", views.thread_tag_remove, name="tag_remove"),
     path("t/<int:thread_id>/moderate/", views.thread_moderate, name="thread_moderate"),

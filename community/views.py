@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import permissions, selectors, services
+from community import live, permissions, selectors, services
 from community.forms import EditForm, FlagForm, ReasonForm, ReplyForm, TagForm, ThreadForm
 from community.models import Tag
 from portal.markup import render_markdown
@@ -155,6 +155,23 @@ def search(request):
     query = request.GET.get("q", "")
     results = selectors.search_visible_to(user=request.user, query=query)
     return render(request, "community/search.html", {"query": query, "results": results})
+
+
+@require_GET
+def thread_posts_after(request, thread_id: int):
+    """JSON for a live thread page: the published posts it missed (while its socket was down or opening)."""
+    thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
+    try:
+        after = int(request.GET.get("after", ""))
+    except ValueError:
+        return JsonResponse({"error": _("Say after which post to continue.")}, status=400)
+    if after < 0:
+        return JsonResponse({"error": _("Say after which post to continue.")}, status=400)
+    rows = selectors.published_posts_after(user=request.user, thread=thread, after_id=after)
+    posts = rows[: selectors.LIVE_CATCH_UP_LIMIT]
+    return JsonResponse(
+        {"posts": [{"post_id": p.pk, "html": live.live_html(p)} for p in posts], "more": len(rows) > len(posts)}
+    )
 
 
 @require_GET

@@ -123,3 +123,56 @@ def test_a_failing_channel_layer_never_breaks_posting(monkeypatch, db, django_ca
         services.post_create(thread=thread, author=helper, body="still works")
     assert thread.posts.count() == 2
     assert Notification.objects.filter(recipient=asker, kind="community.reply").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_reconnecting_page_fetches_exactly_the_posts_it_missed(
+    client, thread, customer, other_customer, moderator, django_assert_num_queries
+):
+    """After a dropped socket the page asks for posts after its last one: newer published posts only, in order."""
+    from tests.community.conftest import reply
+
+    seen = reply(thread, other_customer, "Seen before the drop")
+    missed = [reply(thread, other_customer, f"Missed {n} <script>alert(1)</script>") for n in range(3)]
+    hidden = reply(thread, other_customer, "Hidden later")
+    services.post_hide(post=hidden, moderator=moderator, reason="Off topic")
+    client.force_login(customer)
+    client.get(f"/forums/t/{thread.pk}/")  # warm the shell's caches
+    with django_assert_num_queries(4):  # session, user, thread, posts
+        response = client.get(f"/forums/t/{thread.pk}/posts/?after={seen.pk}")
+    assert response.status_code == 200
+    data = response.json()
+    assert [p["post_id"] for p in data["posts"]] == [p.pk for p in missed]
+    assert data["more"] is False
+    assert f'id="post-{missed[0].pk}"' in data["posts"][0]["html"]
+    assert "Missed 0" in data["posts"][0]["html"]
+    assert "<script>" not in data["posts"][0]["html"]
+    assert client.get(f"/forums/t/{thread.pk}/posts/?after={missed[-1].pk}").json() == {"posts": [], "more": False}
+
+
+@pytest.mark.django_db
+def test_catch_up_is_bounded_and_says_when_more_exist(client, thread, customer, other_customer):
+    from community.models import ModerationSettings
+    from community.selectors import LIVE_CATCH_UP_LIMIT
+    from tests.community.conftest import reply
+
+    config = ModerationSettings.load()
+    config.posts_per_hour = 1000
+    config.save()
+    for n in range(LIVE_CATCH_UP_LIMIT + 2):
+        reply(thread, other_customer, f"Reply {n}")
+    client.force_login(customer)
+    data = client.get(f"/forums/t/{thread.pk}/posts/?after=0").json()
+    assert len(data["posts"]) == LIVE_CATCH_UP_LIMIT
+    assert data["more"] is True
+
+
+@pytest.mark.django_db
+def test_catch_up_refuses_bad_input_and_threads_the_viewer_may_not_see(client, private_thread, thread, customer):
+    client.force_login(customer)
+    for after in ("", "abc", "-1", "1.5"):
+        response = client.get(f"/forums/t/{thread.pk}/posts/?after={after}")
+        assert (after, response.status_code) == (after, 400)
+        assert response.json()["error"] == "Say after which post to continue."
+    assert client.get(f"/forums/t/{private_thread.pk}/posts/?after=0").status_code == 404
+    assert client.get("/forums/t/999999/posts/?after=0").status_code == 404

@@ -154,3 +154,43 @@ def test_editor_publishes_a_blog_post_through_review(new_page, as_user, screensh
     expect(visitor.get_by_text("@witty-raven-7781")).to_be_visible()
     expect(visitor.get_by_text("Redaktion")).to_have_count(0)
     screenshot(visitor, "blog-post")
+
+
+def test_a_dropped_live_connection_catches_up_on_what_it_missed(new_page, as_user):
+    """The socket drops, a reply is posted meanwhile (its push is lost), the page reconnects and shows it once."""
+    asker = new_page()
+    # Keep a handle on the page's sockets so the test can cut the connection the way a network drop does.
+    # While window.__offline is set, new sockets go nowhere, as during a network outage.
+    asker.add_init_script(
+        "(() => { const Native = window.WebSocket; window.__sockets = []; window.__offline = false;"
+        " window.WebSocket = function (url) {"
+        "   const s = new Native(window.__offline ? 'ws://127.0.0.1:9/' : url); window.__sockets.push(s); return s; };"
+        " window.WebSocket.prototype = Native.prototype; })();"
+    )
+    as_user(asker, *CUSTOMER)
+    asker.goto("/forums/")
+    asker.get_by_role("link", name="Acme Cloud").first.click()
+    asker.get_by_role("link", name="Ask a question").click()
+    asker.get_by_label("Title").fill("Export button greyed out in reports")
+    asker.locator("#id_body").fill("The export button in reports stays grey.")
+    asker.get_by_role("button", name="Publish question").click()
+    expect(asker.locator("#post-list")).to_have_attribute("data-live", "connected")
+    thread_url = asker.url
+
+    asker.evaluate("window.__offline = true; window.__sockets.forEach((s) => s.close())")
+    expect(asker.locator("#post-list")).to_have_attribute("data-live", "closed")
+    helper = new_page()
+    as_user(helper, *MODERATOR)
+    helper.goto(thread_url)
+    helper.get_by_role("textbox", name="Your reply").fill("Reports export needs the Analyst role.")
+    helper.get_by_role("button", name="Post reply").click()
+    expect(helper.locator(".post").filter(has_text="Reports export needs the Analyst role.")).to_be_visible()
+
+    expect(asker.locator("#post-list .post").filter(has_text="Analyst role")).to_have_count(0)
+    # The network comes back; the next reconnect fetches the missed reply: once, without a reload.
+    asker.evaluate("window.__offline = false")
+    expect(asker.locator("#post-list")).to_have_attribute("data-live", "connected", timeout=30_000)
+    caught_up = asker.locator("#post-list .post").filter(has_text="Reports export needs the Analyst role.")
+    expect(caught_up).to_have_count(1, timeout=10_000)
+    assert asker.url == thread_url
+    expect(asker.locator("#live-fallback")).to_be_hidden()

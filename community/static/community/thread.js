@@ -1,9 +1,12 @@
 // Live replies on a thread page: new posts arrive over a WebSocket; a reload link shows when it is down.
+// Each time the socket opens (first time and after a drop) the page asks the server for the posts it
+// missed meanwhile, so a reconnect shows exactly what was posted, once.
 (function () {
   "use strict";
   var list = document.getElementById("post-list");
   if (!list || !window.WebSocket) { return; }
   var threadId = list.getAttribute("data-thread-id");
+  var postsUrl = list.getAttribute("data-posts-url");
   var onLastPage = list.getAttribute("data-last-page") === "true";
   var status = document.getElementById("live-status");
   var fallback = document.getElementById("live-fallback");
@@ -23,6 +26,27 @@
     if (status) { status.textContent = status.getAttribute("data-new") || article.textContent.trim().slice(0, 80); }
   }
 
+  function lastPostId() {
+    var last = 0;
+    var posts = list.querySelectorAll("article[id^='post-']");
+    for (var i = 0; i < posts.length; i++) {
+      var id = parseInt(posts[i].id.slice(5), 10);
+      if (id > last) { last = id; }
+    }
+    return last;
+  }
+
+  function catchUp() {
+    if (!onLastPage || !postsUrl || !window.fetch) { return; }
+    window.fetch(postsUrl + "?after=" + lastPostId(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { if (!response.ok) { throw new Error(String(response.status)); } return response.json(); })
+      .then(function (data) {
+        (data.posts || []).forEach(append);
+        if (data.more) { showFallback(); }
+      })
+      .catch(showFallback);
+  }
+
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + "/ws/forums/threads/" + threadId + "/");
@@ -30,6 +54,7 @@
       attempts = 0;
       if (fallback) { fallback.hidden = true; }
       list.setAttribute("data-live", "connected");
+      catchUp();
     });
     socket.addEventListener("message", function (event) {
       var message;
