@@ -13,7 +13,6 @@ class ChatConfig(AppConfig):
         from portal.notifications import register_kind
         from portal.roles import Role, grant
 
-        register_kind("chat.answer", _("Answers to my chat messages"), email_default=True)
         register_kind("chat.assigned", _("Chats transferred to me"))
         staff = ("chat.add_cannedreply", "chat.change_cannedreply", "chat.delete_cannedreply", "chat.view_cannedreply")
         grant(Role.MODERATOR, *staff)
