@@ -109,15 +109,19 @@ def _assignee_for(rule: TagRule):
 def _queue(card: InterestCard, kind: str, *, now: datetime | None = None, new: bool = False) -> OutboxMessage | None:
     """Write an outbox row for ``card`` (or reuse the open one) and send it after commit."""
     now = now or timezone.now()
-    message = None if new else OutboxMessage.objects.filter(card=card, kind=kind, state__in=OPEN_STATES).first()
-    if message is None:
-        try:
-            with transaction.atomic():
-                message = OutboxMessage.objects.create(card=card, kind=kind, next_attempt_at=now, created_at=now)
-        except IntegrityError:
-            return None  # another transaction opened it concurrently; that one sends
-    elif message.state == OutboxState.FAILED:
-        return message  # its retry is scheduled; the payload is built fresh when it goes
+    if new:
+        # Nobody else sees a card created in this transaction yet: no open row to reuse or race with.
+        message = OutboxMessage.objects.create(card=card, kind=kind, next_attempt_at=now, created_at=now)
+    else:
+        message = OutboxMessage.objects.filter(card=card, kind=kind, state__in=OPEN_STATES).first()
+        if message is None:
+            try:
+                with transaction.atomic():
+                    message = OutboxMessage.objects.create(card=card, kind=kind, next_attempt_at=now, created_at=now)
+            except IntegrityError:
+                return None  # another transaction opened it concurrently; that one sends
+        elif message.state == OutboxState.FAILED:
+            return message  # its retry is scheduled; the payload is built fresh when it goes
     message_id = message.pk
     transaction.on_commit(lambda: enqueue_delivery(message_id))
     return message
