@@ -1,49 +1,8 @@
-"""Domain events the community emits after commit; other apps (crm/) subscribe with ``.connect``.
-
-Plain in-process registry instead of Django signals: receivers are explicit and a
-failing receiver is logged without breaking the member's action.
-"""
+"""Domain events the community emits after commit; other apps (crm/) subscribe with ``.connect``."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-
-logger = logging.getLogger(__name__)
-
-
-class Event:
-    """A named event with a list of receivers called with keyword arguments."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self._receivers: list[Callable[..., object]] = []
-
-    def connect(self, receiver: Callable[..., object]) -> Callable[..., object]:
-        """Subscribe ``receiver`` (idempotent); usable as a decorator."""
-        if receiver not in self._receivers:
-            self._receivers.append(receiver)
-        return receiver
-
-    def disconnect(self, receiver: Callable[..., object]) -> None:
-        if receiver in self._receivers:
-            self._receivers.remove(receiver)
-
-    @property
-    def has_receivers(self) -> bool:
-        return bool(self._receivers)
-
-    def send(self, **kwargs) -> None:
-        """Call every receiver; one failing receiver never stops the others."""
-        for receiver in list(self._receivers):
-            try:
-                receiver(**kwargs)
-            except Exception:
-                logger.exception("Receiver %r of %s failed", receiver, self.name)
-
-    def __repr__(self):
-        return f"Event({self.name!r})"
-
+from portal.events import Event
 
 # thread_tagged(thread, tag, actor, automatic): a tag was added to a thread.
 thread_tagged = Event("thread_tagged")

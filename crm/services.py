@@ -595,8 +595,10 @@ def card_status_apply(*, connection: CrmConnection, event: StatusEvent) -> Inter
             return None
         now = timezone.now()
         card.remote_status = event.status[:60]
-        card.updated_at = now
-        fields = ["remote_status", "updated_at"]
+        # ``updated_at`` marks changes the CRM must hear about; a status the CRM itself reported is not
+        # one. Bumping it would make a send that the CRM echoes (a webhook for our own write) look
+        # "changed while sending" and queue the same task again, round after round.
+        fields = ["remote_status"]
         if event.remote_id and not card.remote_id:
             card.remote_id = event.remote_id
             fields.append("remote_id")

@@ -2,7 +2,7 @@
 
 from django.dispatch import Signal
 
-from community.events import Event
+from portal.events import Event
 
 # kwargs: idea_id, from_status, to_status, changed_by_id
 idea_status_changed = Signal()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community.events import Event
+from portal.events import Event
 
 # chat_tagged(chat, tag, actor): a moderator tagged a chat (tag is a ChatTag; tag.name is the normalised name).
 chat_tagged = Event("chat_tagged")

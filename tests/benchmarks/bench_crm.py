@@ -61,7 +61,8 @@ def _worker() -> subprocess.Popen:
             "--no-reload",
         ],
         cwd=ROOT,
-        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        # Persistent connections, as docker-compose runs the workers (DATABASE_CONN_MAX_AGE=60).
+        env={**os.environ, "LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -163,3 +163,16 @@ def test_bottlecrm_task_updated_webhook_marks_processed(client, thread, moderato
     assert ok.status_code == 200
     card.refresh_from_db()
     assert (card.state, card.remote_status, card.remote_id) == (CardState.PROCESSED, "Completed", "a1b2")
+
+
+def test_a_status_echo_is_not_news_for_the_crm(client, sent_card, webhook_connection, signing_secret):
+    """A CRM that reports a status for our own write (an echo) changes no content marker: nothing is re-queued."""
+    from crm.models import OutboxMessage
+
+    before = (sent_card.updated_at, OutboxMessage.objects.count())
+    document = {"type": "task.status", "data": {"key": str(sent_card.key), "status": "in_progress", "id": "T-1"}}
+    body, headers = _signed(signing_secret, document)
+    assert _post(client, webhook_connection, body, headers).json() == {"status": "ok", "processed": False}
+    sent_card.refresh_from_db()
+    assert sent_card.remote_status == "in_progress"
+    assert (sent_card.updated_at, OutboxMessage.objects.count()) == before
