@@ -8,13 +8,14 @@ ledger event (consent.ledger) plus an update of the ``MemberConsent`` projection
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -103,8 +104,34 @@ def has_consent(user, purpose_code: str) -> bool:
         return False
     memo = user.__dict__.setdefault(_MEMO, {})
     if purpose_code not in memo:
-        memo[purpose_code] = _live_consents(purpose_code).filter(user_id=user.pk).exists()
+        alias = router.db_for_read(MemberConsent)
+        sql, params, slot = _has_consent_statement(alias, purpose_code)
+        params = list(params)
+        params[slot] = user.pk
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            memo[purpose_code] = cursor.fetchone() is not None
     return memo[purpose_code]
+
+
+_UNUSED_USER_ID = -7_351_902_468  # stands for the member while the statement is compiled; never a primary key
+
+
+@functools.cache
+def _has_consent_statement(alias: str, purpose_code: str) -> tuple[str, tuple, int]:
+    """``has_consent``'s statement for one purpose, compiled once per process.
+
+    The ORM takes about 0.7 ms to compile this query and the database about 0.03 ms to answer it, so
+    the hot path binds the member's id into the compiled SQL instead. Everything baked in (the purpose
+    code, the restriction kinds that block it) is fixed for a purpose; the notice version is compared
+    in SQL.
+    """
+    query = _live_consents(purpose_code).filter(user_id=_UNUSED_USER_ID).values_list("pk")[:1].query
+    sql, params = query.get_compiler(alias).as_sql()
+    slots = [i for i, value in enumerate(params) if value == _UNUSED_USER_ID]
+    if len(slots) != 1:
+        raise RuntimeError(f"has_consent: cannot bind the member into {sql!r}")
+    return sql, tuple(params), slots[0]
 
 
 def live_consent(purpose_code: str, *, user_ref: str = "user") -> Exists:
