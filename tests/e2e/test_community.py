@@ -50,7 +50,7 @@ def test_customer_asks_moderator_answers_live_customer_accepts(new_page, as_user
     asker.reload()
     asker.get_by_role("button", name="Accept this answer").click()
     expect(asker.get_by_role("heading", name="Accepted answer")).to_be_visible()
-    expect(asker.locator(".thread-state, p.cluster .status--success").first).to_be_visible()
+    expect(asker.locator(".thread-state, div.cluster .status--success").first).to_be_visible()
     screenshot(asker, "thread-page")
 
 

@@ -8,9 +8,7 @@
   var answered = script ? script.getAttribute("data-answered-label") : "Answered";
   var timer;
   if (title && box && list) {
-    title.addEventListener("input", function () {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(function () {
+    var suggest = function () {
         var value = title.value.trim();
         if (value.length < 4) { box.hidden = true; return; }
         fetch(box.getAttribute("data-similar-url") + "?title=" + encodeURIComponent(value), { credentials: "same-origin" })
@@ -35,8 +33,13 @@
             box.hidden = data.results.length === 0;
           })
           .catch(function () { box.hidden = true; });
-      }, 300);
+    };
+    title.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(suggest, 300);
     });
+    // A title typed before this script ran (or restored by the browser on "back") gets suggestions too.
+    if (title.value.trim()) { suggest(); }
   }
   document.querySelectorAll("[data-tag-source]").forEach(function (input) {
     var datalist = document.getElementById(input.getAttribute("list"));

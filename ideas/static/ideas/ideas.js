@@ -39,6 +39,8 @@
       clearTimeout(timer);
       timer = setTimeout(search, 250);
     });
+    // A title typed before this script ran (or restored by the browser on "back") gets suggestions too.
+    if (title.value.trim()) { search(); }
   }
 
   document.querySelectorAll("[data-vote-form]").forEach(function (form) {
