@@ -56,7 +56,6 @@ class Chat(models.Model):
     transcript_kept = models.BooleanField(
         _("transcript kept"), default=False, help_text=_("The member consented to keeping the transcript.")
     )
-    purge_after = models.DateTimeField(_("delete after"), null=True, blank=True, db_index=True)
     thread_offer_forum = models.ForeignKey(
         "community.Forum", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

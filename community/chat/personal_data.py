@@ -13,7 +13,6 @@ register(
         "taken_at",
         "closed_at",
         "transcript_kept",
-        "purge_after",
         "thread",
     ),
     erasure=Erasure.DELETE,

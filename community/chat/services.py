@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -316,8 +315,7 @@ def chat_close(*, chat: Chat, actor: User, now=None) -> Chat:
     chat.status = ChatStatus.CLOSED
     chat.closed_at = now
     chat.transcript_kept = kept
-    chat.purge_after = now + timedelta(days=consented_retention_days() if kept else retention_days())
-    chat.save(update_fields=["status", "closed_at", "transcript_kept", "purge_after"])
+    chat.save(update_fields=["status", "closed_at", "transcript_kept"])
     message = _system(chat, "closed", actor.public_name)
     _broadcast_message(chat, message)
     _broadcast_state(chat)

@@ -204,14 +204,21 @@ def test_close_keeps_the_transcript_only_with_consent(active_chat, customer, mod
     consent_grant(user=customer, purpose="chat_transcript")
     now = timezone.now()
     chat = services.chat_close(chat=active_chat, actor=moderator, now=now)
-    assert (chat.status, chat.transcript_kept, chat.purge_after) == (ChatStatus.CLOSED, True, now + timedelta(days=365))
+    assert (chat.status, chat.transcript_kept) == (ChatStatus.CLOSED, True)
+    # Deleted by the "kept with consent" policy (365 days by default), not a day earlier.
+    assert not services.retention_due(now=now + timedelta(days=365, seconds=-1)).filter(pk=chat.pk).exists()
+    assert services.retention_due(now=now + timedelta(days=365)).filter(pk=chat.pk).exists()
 
 
-def test_close_without_consent_schedules_deletion_after_the_retention_setting(active_chat, customer, settings):
-    settings.CHAT_TRANSCRIPT_RETENTION_DAYS = 7
+def test_close_without_consent_schedules_deletion_after_the_retention_policy(active_chat, customer):
+    from consent.dsar import retention
+
+    retention.policy_update(code="chat.transcripts", days=7, enabled=True, actor=make_member(role=Role.DPO))
     now = timezone.now()
     chat = services.chat_close(chat=active_chat, actor=customer, now=now)
-    assert (chat.transcript_kept, chat.purge_after) == (False, now + timedelta(days=7))
+    assert chat.transcript_kept is False
+    assert not services.retention_due(now=now + timedelta(days=7, seconds=-1)).filter(pk=chat.pk).exists()
+    assert services.retention_due(now=now + timedelta(days=7)).filter(pk=chat.pk).exists()
 
 
 def test_retention_deletes_due_chats_and_keeps_the_rest(active_chat, customer, other_customer, moderator):
