@@ -385,16 +385,14 @@ def _claim(rows, *, now: datetime, limit: int) -> list[OutboxMessage]:
     try:
         with transaction.atomic():
             claimed = list(
-                rows.filter(state__in=LEASABLE_STATES, next_attempt_at__lte=now)
+                _due(rows, now=now)
                 .select_related(*SEND_RELATED)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("next_attempt_at", "pk")[:limit]
             )
             if not claimed:
                 return []
-            leased = OutboxMessage.objects.filter(
-                pk__in=[message.pk for message in claimed], state__in=LEASABLE_STATES, next_attempt_at__lte=now
-            ).update(state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now)
+            leased = _take(OutboxMessage.objects.filter(pk__in=[message.pk for message in claimed]), now=now)
             if leased != len(claimed):
                 raise _LostRace
     except _LostRace:
@@ -406,10 +404,17 @@ def _claim(rows, *, now: datetime, limit: int) -> list[OutboxMessage]:
 
 def _lease(message_id: int, now: datetime) -> bool:
     """Take one row for an attempt; False when another worker has it or it is not due."""
-    return bool(
-        OutboxMessage.objects.filter(pk=message_id, state__in=LEASABLE_STATES, next_attempt_at__lte=now).update(
-            state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now
-        )
+    return bool(_take(OutboxMessage.objects.filter(pk=message_id), now=now))
+
+
+def _due(rows, *, now: datetime):
+    return rows.filter(state__in=LEASABLE_STATES, next_attempt_at__lte=now)
+
+
+def _take(rows, *, now: datetime) -> int:
+    """Lease the due rows among ``rows`` for one attempt each; returns how many this call got."""
+    return _due(rows, now=now).update(
+        state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now
     )
 
 
@@ -459,7 +464,7 @@ def outbox_drain(*, message_id: int) -> dict[str, int]:
         if failed:
             return {"sent": sent, "failed": failed}
     due = OutboxMessage.objects.filter(card__connection_id=head["card__connection_id"])
-    if not due.filter(state__in=LEASABLE_STATES, next_attempt_at__lte=timezone.now()).exists():
+    if not _due(due, now=timezone.now()).exists():
         return {"sent": sent, "failed": failed}  # a read, so an idle connection costs no write lock
     adapter = None
     batch = 2  # grows while the CRM takes every card, so a flaky one leaves few leased rows to hand back
