@@ -1,4 +1,4 @@
-"""`manage.py chat_retention [--dry-run]`: enforce the chat transcript retention now (cron or the task)."""
+"""`manage.py chat_retention [--dry-run]`: apply the two chat retention policies now (the daily `dsar.retention` run does this too)."""
 
 from django.core.management.base import BaseCommand
 
