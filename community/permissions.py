@@ -1,13 +1,16 @@
 """Who may see and do what in the forums; every web, WebSocket and admin path asks here.
 
-Visibility is computed in SQL (one query with EXISTS subqueries over guardian's
+Visibility is computed in SQL (one query with subqueries over guardian's
 object permission tables) so lists and pages keep a fixed query budget.
 """
 
 from __future__ import annotations
 
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
+import functools
+
+from django.db import connection
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -20,35 +23,47 @@ VIEW_FORUM = "view_forum"
 MODERATE_FORUM = "moderate_forum"
 
 
-def _object_perm_ids(user, *codenames: str):
-    """Subqueries of forum ids on which ``user`` holds any of ``codenames`` directly or through a group."""
-    direct = (
-        UserObjectPermission.objects.filter(
-            user_id=user.pk,
-            permission__codename__in=codenames,
-            content_type__app_label="community",
-            content_type__model="forum",
-        )
-        .annotate(forum_pk=Cast("object_pk", BigIntegerField()))
-        .values("forum_pk")
+def _forum_ids(user, *codenames: str) -> RawSQL:
+    """A subquery of the forum ids on which ``user`` holds any of ``codenames`` (directly or through a
+    group), or every forum id when ``user`` has the moderator role.
+
+    Written as one SQL statement because the ORM spent ~7 ms per page compiling the equivalent
+    guardian joins (the database answers in ~0.1 ms); the statement itself is built once per
+    process from the models' table names.
+    """
+    kind = (Forum._meta.app_label, Forum._meta.model_name)
+    params = (*([user.pk, *codenames, *kind] * 2), user.pk, Role.MODERATOR)
+    return RawSQL(_forum_ids_sql(len(codenames)), params)  # noqa: S611 (every value is a bound parameter)
+
+
+@functools.cache
+def _forum_ids_sql(codename_count: int) -> str:
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from portal.models import User
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    marks = ", ".join(["%s"] * codename_count)
+    user_groups, content_types, perms = table(User.groups.through), table(ContentType), table(Permission)
+    kind = "ct.app_label = %s AND ct.model = %s"
+    cast = "CAST(op.object_pk AS BIGINT)"
+    # Only table names (from the models) are formatted in; every value is a bound parameter.
+    return (
+        f"SELECT {cast} FROM {table(UserObjectPermission)} op"  # noqa: S608
+        f" INNER JOIN {content_types} ct ON ct.id = op.content_type_id"
+        f" INNER JOIN {perms} p ON p.id = op.permission_id"
+        f" WHERE op.user_id = %s AND p.codename IN ({marks}) AND {kind}"
+        f" UNION SELECT {cast} FROM {table(GroupObjectPermission)} op"
+        f" INNER JOIN {content_types} ct ON ct.id = op.content_type_id"
+        f" INNER JOIN {perms} p ON p.id = op.permission_id"
+        f" INNER JOIN {user_groups} ug ON ug.group_id = op.group_id"
+        f" WHERE ug.user_id = %s AND p.codename IN ({marks}) AND {kind}"
+        f" UNION SELECT f.id FROM {table(Forum)} f WHERE EXISTS (SELECT 1 FROM {table(Group)} g"
+        f" INNER JOIN {user_groups} ug ON ug.group_id = g.id WHERE ug.user_id = %s AND g.name = %s)"
     )
-    grouped = (
-        GroupObjectPermission.objects.filter(
-            group__user=user.pk,
-            permission__codename__in=codenames,
-            content_type__app_label="community",
-            content_type__model="forum",
-        )
-        .annotate(forum_pk=Cast("object_pk", BigIntegerField()))
-        .values("forum_pk")
-    )
-    return direct, grouped
-
-
-def _moderator_role_exists(user):
-    from django.contrib.auth.models import Group
-
-    return Exists(Group.objects.filter(user=user.pk, name=Role.MODERATOR))
 
 
 def forum_visibility_q(user, prefix: str = "") -> Q:
@@ -58,26 +73,20 @@ def forum_visibility_q(user, prefix: str = "") -> Q:
         return public
     if user.is_superuser:
         return Q()
-    direct, grouped = _object_perm_ids(user, VIEW_FORUM, MODERATE_FORUM)
     pk = f"{prefix}pk" if prefix else "pk"
-    return public | Q(**{f"{pk}__in": direct}) | Q(**{f"{pk}__in": grouped}) | Q(_moderator_role_exists(user))
+    return public | Q(**{f"{pk}__in": _forum_ids(user, VIEW_FORUM, MODERATE_FORUM)})
 
 
 def moderation_annotation(user, forum_ref: str = "pk"):
     """An expression that is true when ``user`` moderates the forum at ``forum_ref``."""
-    from django.db.models import Value
-
     if user is None or not user.is_authenticated:
         return Value(False)
     if user.is_superuser:
         return Value(True)
-    mod_direct, mod_grouped = _object_perm_ids(user, MODERATE_FORUM)
-    from django.contrib.auth.models import Group
-
-    return (
-        Exists(Group.objects.filter(user=user.pk, name=Role.MODERATOR))
-        | Exists(mod_direct.filter(forum_pk=OuterRef(forum_ref)))
-        | Exists(mod_grouped.filter(forum_pk=OuterRef(forum_ref)))
+    return Case(
+        When(**{f"{forum_ref}__in": _forum_ids(user, MODERATE_FORUM)}, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
     )
 
 
@@ -92,13 +101,8 @@ def private_thread_q(user, prefix: str = "") -> Q:
         return shared
     if user.is_superuser:
         return Q()
-    mod_direct, mod_grouped = _object_perm_ids(user, MODERATE_FORUM)
     return (
-        shared
-        | Q(**{f"{prefix}author_id": user.pk})
-        | Q(**{f"{prefix}forum_id__in": mod_direct})
-        | Q(**{f"{prefix}forum_id__in": mod_grouped})
-        | Q(_moderator_role_exists(user))
+        shared | Q(**{f"{prefix}author_id": user.pk}) | Q(**{f"{prefix}forum_id__in": _forum_ids(user, MODERATE_FORUM)})
     )
 
 
