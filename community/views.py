@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import live, permissions, selectors, services
+from community import fragments, live, permissions, selectors, services
 from community.forms import EditForm, FlagForm, ReasonForm, ReplyForm, TagForm, ThreadForm
 from community.models import Tag
 from portal.markup import render_markdown
@@ -93,6 +93,8 @@ def forum_detail(request, slug: str):
     ]
     if request.user.is_authenticated:
         filters.append(("mine", _("My threads")))
+    bases = url_bases()
+    fragments.attach_thread_row_fragments(request=request, threads=page.items, thread_url_base=bases["thread_url_base"])
     return render(
         request,
         "community/forum_detail.html",
@@ -103,7 +105,7 @@ def forum_detail(request, slug: str):
             "filters": filters,
             "current": current,
             "tag": tag,
-            **url_bases(),
+            **bases,
         },
     )
 
@@ -118,7 +120,23 @@ def thread_detail(request, thread_id: int):
 def _thread_context(request, thread, page, form, findings=(), preview_html=""):
     user = request.user
     is_moderator = permissions.can_moderate_thread(user, thread)
+    can_reply = permissions.can_reply_to_thread(user, thread)
+    can_accept = permissions.can_accept_answer(user, thread)
     accepted = thread.accepted_post if thread.accepted_post_id and thread.accepted_post.is_published else None
+    bases = url_bases()
+    fragments.attach_post_fragments(
+        request=request,
+        thread=thread,
+        posts=page.items,
+        is_moderator=is_moderator,
+        can_reply=can_reply,
+        can_accept=can_accept,
+        **bases,
+    )
+    if accepted is not None:
+        fragments.attach_post_fragments(
+            request=request, thread=thread, posts=[accepted], is_moderator=is_moderator, accepted_block=True, **bases
+        )
     return {
         "thread": thread,
         "forum": thread.forum,
@@ -130,13 +148,13 @@ def _thread_context(request, thread, page, form, findings=(), preview_html=""):
         "findings": findings,
         "preview_html": preview_html,
         "is_moderator": is_moderator,
-        "can_reply": permissions.can_reply_to_thread(user, thread),
+        "can_reply": can_reply,
         "block_reason": permissions.posting_block_reason(user),
-        "can_accept": permissions.can_accept_answer(user, thread),
+        "can_accept": can_accept,
         "can_tag": permissions.can_tag_thread(user, thread),
         "tag_form": TagForm(),
         "hide_form": ReasonForm(),
-        **url_bases(),
+        **bases,
     }
 
 

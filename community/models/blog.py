@@ -129,12 +129,17 @@ class BlogPage(Page):
         verbose_name = _("blog post")
 
     def get_context(self, request, *args, **kwargs):
-        from community import selectors
+        from community import fragments, selectors
         from community.forms import ReplyForm
         from community.views import url_bases
 
         context = super().get_context(request, *args, **kwargs)
-        context["comments"] = selectors.blog_comments_for(page=self, user=request.user)
+        comments = selectors.blog_comments_for(page=self, user=request.user)
+        if comments["thread"] is not None:
+            fragments.attach_post_fragments(
+                request=request, thread=comments["thread"], posts=comments["posts"], **url_bases()
+            )
+        context["comments"] = comments
         context["comment_form"] = ReplyForm()
         context.update(url_bases())
         return context

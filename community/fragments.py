@@ -1,0 +1,102 @@
+"""Posts and thread rows as cached HTML fragments (see ``portal.fragments`` for the rules).
+
+Each key function lists every value its template reads; a template change that reads a new
+value must add it here, or viewers could be shown another situation's HTML. Tests render
+both ways (cached and fresh) and compare.
+"""
+
+from __future__ import annotations
+
+from portal.fragments import render_fragments
+
+POST_TEMPLATE = "community/includes/post.html"
+THREAD_ROW_TEMPLATE = "community/includes/thread_row.html"
+
+
+def _author_key(author) -> tuple:
+    return (author.pk, author.handle, author.erased_at) if author is not None else (None,)
+
+
+def _post_key(post) -> tuple:
+    return (
+        post.pk,
+        post.is_question,
+        post.status,
+        post.hidden_reason,
+        post.body_html,
+        post.helpful_count,
+        post.created_at,
+        post.edited_at,
+        _author_key(post.author),
+        post.viewer_is_author,
+        post.viewer_marked_helpful,
+    )
+
+
+def attach_post_fragments(
+    *,
+    request,
+    thread,
+    posts: list,
+    post_url_base: str,
+    thread_url_base: str,
+    is_moderator: bool = False,
+    can_reply: bool = False,
+    can_accept: bool = False,
+    accepted_block: bool = False,
+) -> None:
+    """Set ``post.fragment`` (the post's article HTML as ``request.user`` sees it) on each of ``posts``."""
+    user = request.user
+    for post in posts:
+        post.viewer_is_author = bool(user.is_authenticated and post.author_id == user.pk)
+        post.viewer_marked_helpful = bool(getattr(post, "viewer_marked_helpful", False))
+    fragments = render_fragments(
+        POST_TEMPLATE,
+        posts,
+        row_name="post",
+        row_key=_post_key,
+        shared={
+            "viewer_authenticated": bool(user.is_authenticated),
+            "is_moderator": bool(is_moderator),
+            "can_reply": bool(can_reply),
+            "can_accept": bool(can_accept),
+            "accepted_block": bool(accepted_block),
+            "accepted_post_id": thread.accepted_post_id,
+            "thread_pk": thread.pk,
+            "post_url_base": post_url_base,
+            "thread_url_base": thread_url_base,
+        },
+        request=request,
+    )
+    for post, fragment in zip(posts, fragments, strict=True):
+        post.fragment = fragment
+
+
+def _thread_row_key(thread) -> tuple:
+    return (
+        thread.pk,
+        thread.title,
+        thread.state,
+        thread.is_private,
+        thread.is_pinned,
+        thread.is_held,
+        thread.accepted_post_id is not None,
+        repr(thread.tag_labels),
+        thread.reply_count,
+        thread.last_activity_at,
+        _author_key(thread.author),
+    )
+
+
+def attach_thread_row_fragments(*, request, threads: list, thread_url_base: str) -> None:
+    """Set ``thread.fragment`` (its row in a forum's thread list) on each of ``threads``."""
+    fragments = render_fragments(
+        THREAD_ROW_TEMPLATE,
+        threads,
+        row_name="thread",
+        row_key=_thread_row_key,
+        shared={"thread_url_base": thread_url_base},
+        request=request,
+    )
+    for thread, fragment in zip(threads, fragments, strict=True):
+        thread.fragment = fragment

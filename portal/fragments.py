@@ -1,0 +1,131 @@
+"""Rendered HTML fragments of long lists (posts, thread rows), cached under keys made of what they show.
+
+Rendering 50 posts through the template engine is most of a thread page's time, and a
+post's HTML is the same for every viewer in the same situation. So each fragment is cached
+under a digest of everything it displays: the row's values, the page-wide values, the
+language, the time zone and a fingerprint of the templates and translation catalogues. A
+change to any of them reads another key, so nothing needs invalidating and a stale
+fragment is never served; unused keys expire.
+
+Rules for callers, which keep that promise:
+
+- ``shared`` holds every page-wide value the template reads, as plain values
+  (``str``/``int``/``bool``/``None``); anything else is refused.
+- ``row_key(row)`` returns every value of the row the template reads.
+- Nothing else reaches the template: it is rendered without a request or context
+  processors. ``{% csrf_token %}`` renders a placeholder that is swapped for the viewer's
+  token on the way out, so no viewer's token is ever stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.template import engines
+from django.template.loader_tags import IncludeNode
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.safestring import SafeString, mark_safe
+
+FRAGMENT_SECONDS = 24 * 3600
+_PLAIN = (str, int, bool, type(None))
+
+
+def render_fragments(
+    template_name: str,
+    rows: Sequence,
+    *,
+    row_name: str,
+    row_key: Callable[[object], tuple],
+    shared: dict[str, object],
+    request,
+) -> list[SafeString]:
+    """The HTML of ``template_name`` for each of ``rows`` (in order), from the cache where possible.
+
+    Misses are rendered with ``{row_name: row, **shared}`` and stored with one ``set_many``; hits
+    cost one ``get_many`` for the whole list.
+    """
+    keys = fragment_keys(template_name, rows, row_key=row_key, shared=shared)
+    found = cache.get_many(keys) if keys else {}
+    missing = {}
+    if len(found) < len(keys):
+        template = engines["django"].get_template(template_name)
+        for key, row in zip(keys, rows, strict=True):
+            if key not in found and key not in missing:
+                missing[key] = template.render({row_name: row, "csrf_token": _csrf_placeholder(), **shared})
+        cache.set_many(missing, FRAGMENT_SECONDS)
+        found.update(missing)
+    placeholder = _csrf_placeholder()
+    token = None
+    out = []
+    for key in keys:
+        html = found[key]
+        if placeholder in html:
+            token = token or get_token(request)
+            html = html.replace(placeholder, token)
+        out.append(mark_safe(html))  # noqa: S308 (rendered by the template engine, which escaped it)
+    return out
+
+
+def fragment_keys(template_name: str, rows: Sequence, *, row_key: Callable, shared: dict[str, object]) -> list[str]:
+    """The cache key of each row's fragment in the active language and time zone."""
+    for name, value in shared.items():
+        if not isinstance(value, _PLAIN):
+            raise TypeError(f"fragment value {name!r} must be a plain value, not {type(value).__name__}")
+    page_part = (
+        template_name,
+        _fingerprint(template_name),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        tuple(sorted(shared.items())),
+    )
+    return [
+        "fragment:" + hashlib.blake2b(repr((page_part, row_key(row))).encode(), digest_size=20).hexdigest()
+        for row in rows
+    ]
+
+
+@functools.cache
+def _csrf_placeholder() -> str:
+    """A marker nobody can guess (derived from the secret key), so user text can never contain it."""
+    return "csrf-" + salted_hmac("portal.fragments.csrf", "placeholder").hexdigest()[:40]
+
+
+@functools.cache
+def _fingerprint(template_name: str) -> str:
+    """A digest of the template, the templates it includes and the translation catalogues.
+
+    A deploy that changes any of them changes every key, so old fragments are never shown.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for source in _template_sources(template_name, seen=set()):
+        digest.update(source.encode())
+    for catalogue in sorted(_catalogue_paths()):
+        digest.update(str(catalogue).encode())
+        digest.update(catalogue.read_bytes())
+    return digest.hexdigest()
+
+
+def _template_sources(template_name: str, *, seen: set[str]) -> list[str]:
+    if template_name in seen:
+        return []
+    seen.add(template_name)
+    template = engines["django"].get_template(template_name).template
+    sources = [template.source]
+    for node in template.nodelist.get_nodes_by_type(IncludeNode):
+        included = node.template.var
+        if not isinstance(included, str):
+            raise ValueError(f"{template_name}: fragments may only include templates named literally")
+        sources += _template_sources(included, seen=seen)
+    return sources
+
+
+def _catalogue_paths() -> list[Path]:
+    roots = [Path(p) for p in settings.LOCALE_PATHS] + list(Path(settings.BASE_DIR).glob("*/locale"))
+    return [mo for root in roots for mo in root.glob("*/LC_MESSAGES/*.mo")]
