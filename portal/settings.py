@@ -168,7 +168,14 @@ if REDIS_URL:
         "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CACHE_KEY_PREFIX", "portal") + ":chat"},
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal",
+            # Room for the post and thread-row fragments of the pages in use (portal.fragments).
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 TASKS = {

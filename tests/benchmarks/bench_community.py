@@ -1,7 +1,8 @@
 """Forums at scale: 10,000 members, 1,000 threads, one thread with 500 posts.
 
 Reports queries and warm server time (in-process client) for the thread list, the
-500-post thread (first page of 50), posting a reply and searching.
+500-post thread (first page of 50), posting a reply and searching; the list and thread
+page also without the fragment cache (every post and row rendered anew).
 """
 
 from __future__ import annotations
@@ -135,6 +136,22 @@ def run(report):
     call()
     report("forum.thread_detail.queries", count_queries(call))
     report("forum.thread_detail.p50_ms", percentiles(call, iterations=150)["p50_ms"], "ms")
+
+    # The same pages with every post and row rendered anew (no fragment cache): a page nobody
+    # has viewed in this language and situation since its posts last changed.
+    from django.core.cache.backends.dummy import DummyCache
+
+    from portal import fragments
+
+    cached = fragments.cache
+    fragments.cache = DummyCache("bench", {})
+    try:
+        call = get_ok(client, f"/forums/{forum.slug}/")
+        report("forum.thread_list.uncached_p50_ms", percentiles(call, iterations=100)["p50_ms"], "ms")
+        call = get_ok(client, f"/forums/t/{big.pk}/")
+        report("forum.thread_detail.uncached_p50_ms", percentiles(call, iterations=100)["p50_ms"], "ms")
+    finally:
+        fragments.cache = cached
 
     anonymous = Client()
     call = get_ok(anonymous, f"/forums/{forum.slug}/")
