@@ -140,6 +140,21 @@ def live_consent(purpose_code: str, *, user_ref: str = "user") -> Exists:
     return Exists(_live_consents(purpose_code).filter(user_id=OuterRef(user_ref)))
 
 
+def held_for_storage(member_ref: str = "member") -> Exists:
+    """True where the member (at ``member_ref``) is under a standing restriction of processing (Art. 18).
+
+    Restricted data may still be stored, and often the member asked for the restriction precisely so
+    that it is kept (Art. 18(1)(b), (c)): retention must not delete it while the restriction stands.
+    """
+    from consent.dsar.models import ProcessingRestriction, RestrictionKind
+
+    return Exists(
+        ProcessingRestriction.objects.filter(
+            lifted_at__isnull=True, kind=RestrictionKind.RESTRICTION, member_id=OuterRef(member_ref)
+        )
+    )
+
+
 def processing_restricted(user, purpose_code: str) -> bool:
     """Does a standing restriction or objection keep this purpose off for the member (no re-grant meanwhile)?"""
     return _standing_restrictions(purpose_code).filter(member_id=user.pk).exists()

@@ -452,13 +452,15 @@ def retention_queryset(*, cutoff, consented: bool):
 
     The two sets are disjoint, so the DPO's two policies (``chat.transcripts`` and
     ``chat.transcripts_consented`` in the retention registry) each count what they alone delete. A
-    withdrawn (or restricted) consent moves a kept transcript to the short period.
+    withdrawn consent moves a kept transcript to the short period. Neither deletes the chats of a
+    member under a restriction of processing (Art. 18): they are stored until the DPO lifts it.
     """
-    from consent.services import live_consent
+    from consent.services import held_for_storage, live_consent
 
     queryset = (
         Chat.objects.exclude(status__in=OPEN_STATUSES)
         .filter(closed_at__isnull=False, closed_at__lte=cutoff)
+        .exclude(held_for_storage("member"))
         .alias(consent_live=live_consent("chat_transcript", user_ref="member"))
     )
     if consented:

@@ -254,9 +254,16 @@ def _last_activity():
 
 
 def _inactive(cutoff: datetime):
-    """Confirmed member accounts without a sign-in (or, never signed in, since sign-up) before ``cutoff``."""
+    """Confirmed member accounts without a sign-in (or, never signed in, since sign-up) before ``cutoff``.
+
+    Members under a restriction of processing (Art. 18) are left out: their data is stored until the
+    DPO lifts it.
+    """
+    from consent.services import held_for_storage
+
     return (
         _members_only(_users().filter(is_active=True, erased_at__isnull=True, email_confirmed_at__isnull=False))
+        .exclude(held_for_storage("pk"))
         .alias(last_activity=_last_activity())
         .filter(last_activity__lte=cutoff)
     )

@@ -315,3 +315,35 @@ def test_the_daily_task_records_a_run(customer):
     run = retention.runs_recent(limit=1)[0]
     assert result.return_value == {"run": run.pk, "results": run.results}
     assert (run.trigger, run.actor, run.results["chat.transcripts"]["deleted"]) == (RunTrigger.SCHEDULE, None, 1)
+
+
+def test_a_restriction_of_processing_holds_the_members_data_from_retention(
+    long_inactive, customer, other_customer, django_capture_on_commit_callbacks
+):
+    """Under a standing restriction (Art. 18) neither the member's old chat transcript nor their inactive account
+    is deleted, and the preview says so; an objection to marketing holds nothing; once the DPO lifts the
+    restriction the next run deletes as usual."""
+    from consent.dsar import restrictions
+
+    member, dpo, _moderator = long_inactive
+    chats = {}
+    for who in (member, customer, other_customer):
+        started = chat.chat_start(member=who, topic="Old question", body="hello")
+        chats[who.pk] = chat.chat_close(chat=started, actor=who, now=NOW - timedelta(days=40)).pk
+    held = restrictions.restriction_place(member=member, kind="restriction", actor=dpo)
+    restrictions.restriction_place(member=customer, kind="restriction", actor=dpo)
+    restrictions.restriction_place(member=other_customer, kind="objection", actor=dpo)
+    with _at(NOW), django_capture_on_commit_callbacks(execute=True):
+        preview = retention.retention_preview()
+        assert (preview["chat.transcripts"], preview["portal.inactive_accounts"]) == (Tally(deleted=1), Tally(0, 0))
+        run = retention.retention_run()
+    assert run.results["chat.transcripts"]["deleted"] == 1
+    assert run.results["portal.inactive_accounts"] == {"deleted": 0, "warned": 0, "days": 1095}
+    assert set(Chat.objects.values_list("pk", flat=True)) == {chats[member.pk], chats[customer.pk]}
+    assert (InactivityWarning.objects.count(), len(mail.outbox)) == (0, 0)
+    restrictions.restriction_lift(restriction=held, actor=dpo, reason="Dispute settled")
+    with _at(NOW + timedelta(days=1)), django_capture_on_commit_callbacks(execute=True):
+        run = retention.retention_run()
+    assert run.results["chat.transcripts"]["deleted"] == 1
+    assert run.results["portal.inactive_accounts"]["warned"] == 1
+    assert set(Chat.objects.values_list("pk", flat=True)) == {chats[customer.pk]}
