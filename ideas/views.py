@@ -12,9 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ideas import permissions, selectors, services
+from ideas import fragments, permissions, selectors, services
 from ideas.forms import CommentForm, HideCommentForm, IdeaForm
-from ideas.models import CLOSED_STATUSES, Board, Comment, Status
+from ideas.models import Board, Comment, Status
 from portal.markup import render_markdown
 from portal.pii import find_personal_data, remove_personal_data
 
@@ -72,6 +72,11 @@ def board(request, slug: str):
     ideas = list(qs[offset : offset + PAGE_SIZE + 1])
     has_next = len(ideas) > PAGE_SIZE
     ideas = ideas[:PAGE_SIZE]
+    member_can_vote = request.user.is_authenticated and not request.user.is_suspended()
+    vote_prefix = reverse("ideas:index") + "idea/"
+    fragments.attach_idea_row_fragments(
+        request=request, ideas=ideas, vote_prefix=vote_prefix, member_can_vote=member_can_vote
+    )
     context = {
         "board": board_obj,
         "ideas": ideas,
@@ -83,10 +88,8 @@ def board(request, slug: str):
         "sorts": (("top", _("Top")), ("trending", _("Trending")), ("newest", _("Newest"))),
         "statuses": Status.choices,
         "can_post": permissions.can_post_idea(request.user, board_obj),
-        "member_can_vote": request.user.is_authenticated and not request.user.is_suspended(),
-        "next_url": request.get_full_path(),
-        "vote_prefix": reverse("ideas:index") + "idea/",
-        "closed_statuses": CLOSED_STATUSES,
+        "member_can_vote": member_can_vote,
+        "vote_prefix": vote_prefix,
     }
     return render(request, "ideas/board.html", context)
 

@@ -14,7 +14,8 @@ Rules for callers, which keep that promise:
 - ``row_key(row)`` returns every value of the row the template reads.
 - Nothing else reaches the template: it is rendered without a request or context
   processors. ``{% csrf_token %}`` renders a placeholder that is swapped for the viewer's
-  token on the way out, so no viewer's token is ever stored.
+  token on the way out, so no viewer's token is ever stored; ``per_request`` values work
+  the same way.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.template import engines
 from django.template.loader_tags import IncludeNode
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 FRAGMENT_SECONDS = 24 * 3600
@@ -45,12 +47,18 @@ def render_fragments(
     row_key: Callable[[object], tuple],
     shared: dict[str, object],
     request,
+    per_request: dict[str, Callable[[], str]] | None = None,
 ) -> list[SafeString]:
     """The HTML of ``template_name`` for each of ``rows`` (in order), from the cache where possible.
 
     Misses are rendered with ``{row_name: row, **shared}`` and stored with one ``set_many``; hits
-    cost one ``get_many`` for the whole list.
+    cost one ``get_many`` for the whole list. ``per_request`` names values that differ per request
+    but must not multiply the cache entries (the CSRF token always is one; a ``next`` URL with the
+    visitor's query string would be another): the template renders a placeholder for each, and the
+    value, escaped, replaces it on the way out; the callable runs only when a fragment uses it.
     """
+    substitutes = {"csrf_token": lambda: get_token(request), **(per_request or {})}
+    placeholders = {name: _placeholder(name) for name in substitutes}
     keys = fragment_keys(template_name, rows, row_key=row_key, shared=shared)
     found = cache.get_many(keys) if keys else {}
     missing = {}
@@ -58,18 +66,19 @@ def render_fragments(
         template = engines["django"].get_template(template_name)
         for key, row in zip(keys, rows, strict=True):
             if key not in found and key not in missing:
-                missing[key] = template.render({row_name: row, "csrf_token": _csrf_placeholder(), **shared})
+                missing[key] = template.render({row_name: row, **placeholders, **shared})
         cache.set_many(missing, FRAGMENT_SECONDS)
         found.update(missing)
-    placeholder = _csrf_placeholder()
-    token = None
+    values: dict[str, str] = {}
     out = []
     for key in keys:
         html = found[key]
-        if placeholder in html:
-            token = token or get_token(request)
-            html = html.replace(placeholder, token)
-        out.append(mark_safe(html))  # noqa: S308 (rendered by the template engine, which escaped it)
+        for name, placeholder in placeholders.items():
+            if placeholder in html:
+                if name not in values:
+                    values[name] = escape(substitutes[name]())
+                html = html.replace(placeholder, values[name])
+        out.append(mark_safe(html))  # noqa: S308 (rendered by the template engine; substitutes are escaped)
     return out
 
 
@@ -92,9 +101,9 @@ def fragment_keys(template_name: str, rows: Sequence, *, row_key: Callable, shar
 
 
 @functools.cache
-def _csrf_placeholder() -> str:
+def _placeholder(name: str) -> str:
     """A marker nobody can guess (derived from the secret key), so user text can never contain it."""
-    return "csrf-" + salted_hmac("portal.fragments.csrf", "placeholder").hexdigest()[:40]
+    return f"fragment-{name}-" + salted_hmac("portal.fragments.placeholder", name).hexdigest()[:40]
 
 
 @functools.cache
