@@ -1,0 +1,29 @@
+"""Writes of CRM connections and tag rules, with secrets kept encrypted at rest."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from crm.crypto import encrypt_json
+from crm.models import CrmConnection
+
+SECRET_FIELDS = ("signing_secret", "api_token", "client_secret")
+
+
+def connection_save(*, connection: CrmConnection, secrets: dict[str, str]) -> CrmConnection:
+    """Store a connection; non-empty secrets replace the stored ones, empty ones keep them."""
+    with transaction.atomic():
+        current = connection.secrets() if connection.pk and connection.credentials else {}
+        for name in SECRET_FIELDS:
+            value = (secrets.get(name) or "").strip()
+            if value:
+                current[name] = value
+        connection.credentials = encrypt_json(current, aad=connection._aad()) if current else ""
+        connection.full_clean()
+        connection.save()
+    return connection
+
+
+def normalise_tag(name: str) -> str:
+    """The same normal form community gives tags: lower case, single spaces, no leading #."""
+    return " ".join((name or "").strip().lstrip("#").split()).lower()

@@ -1,0 +1,52 @@
+"""Taking a member's identity back out of every CRM when consent is withdrawn or the member is erased."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+
+from crm import payloads
+from crm.models import InterestCard, OutboxKind, OutboxMessage, OutboxState
+from crm.services.outbox import OPEN_STATES, _queue
+
+
+def member_redact(*, user_id: int) -> int:
+    """Queue a redaction for every card whose CRM task holds the member's identity; returns how many."""
+    with transaction.atomic():
+        cards = list(InterestCard.objects.filter(member_id=user_id, identity_sent=True))
+        for card in cards:
+            _queue(card, OutboxKind.REDACT)
+    return len(cards)
+
+
+def erased_members_redact() -> int:
+    """Redact now every CRM task that still holds the identity of an erased member (erasure event)."""
+    return _redact_erased()
+
+
+def _redact_erased() -> int:
+    """Cards whose CRM task holds an identity the portal no longer has (member erased): redact them.
+
+    Erasure (consent's registry-driven run) cuts the card's link to the member; the identity that
+    already left stays marked, so the sweep catches it even when no event announced the erasure.
+    """
+    cards = list(
+        InterestCard.objects.filter(identity_sent=True)
+        .filter(Q(member__isnull=True) | Q(member__erased_at__isnull=False))
+        .exclude(
+            pk__in=OutboxMessage.objects.filter(
+                kind=OutboxKind.REDACT, state__in=(*OPEN_STATES, OutboxState.DEAD)
+            ).values("card_id")
+        )[:500]
+    )
+    with transaction.atomic():
+        for card in cards:
+            _queue(card, OutboxKind.REDACT)
+    return len(cards)
+
+
+def consent_changed(*, user_id: int, purpose: str, state: str) -> int:
+    """A CRM follow-up consent that is no longer given takes the identity back out of every CRM."""
+    if purpose != payloads.PURPOSE or state == "granted":
+        return 0
+    return member_redact(user_id=user_id)

@@ -1,0 +1,52 @@
+"""What staff do to cards and deliveries in the back office: claim a card, send a dead row again."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import permissions
+from crm.models import CardState, InterestCard, OutboxKind, OutboxMessage, OutboxState
+from crm.services.outbox import OPEN_STATES, _queue, enqueue_delivery
+
+
+def card_claim(*, card: InterestCard, user) -> bool:
+    """First to claim owns the card; a later claim changes nothing. The CRM learns the assignee."""
+    if not permissions.can_claim_card(user, card):
+        raise PermissionDenied
+    with transaction.atomic():
+        now = timezone.now()
+        won = InterestCard.objects.filter(pk=card.pk, assignee__isnull=True).update(
+            assignee=user, claimed_at=now, updated_at=now
+        )
+        if not won:
+            return False
+        card.refresh_from_db()
+        _queue(card, OutboxKind.UPSERT, now=now)
+    return True
+
+
+def outbox_retry(*, message: OutboxMessage, user) -> OutboxMessage:
+    """Staff send a dead row again: fresh attempts, due now."""
+    if not permissions.can_retry_outbox(user, message):
+        raise PermissionDenied
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if message.state != OutboxState.DEAD:
+            raise ValidationError(_("Only failed deliveries that gave up can be retried."))
+        if OutboxMessage.objects.filter(card_id=message.card_id, kind=message.kind, state__in=OPEN_STATES).exists():
+            raise ValidationError(_("A newer delivery of this card is already on its way."))
+        now = timezone.now()
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            state=OutboxState.PENDING, attempts=0, next_attempt_at=now, last_error="", updated_at=now
+        )
+        if message.kind == OutboxKind.UPSERT:
+            InterestCard.objects.filter(pk=message.card_id, state=CardState.DEAD).update(
+                state=CardState.QUEUED, updated_at=now
+            )
+        message_id = message.pk
+        transaction.on_commit(lambda: enqueue_delivery(message_id))
+    message.refresh_from_db()
+    return message
