@@ -19,6 +19,22 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in the default language.
+
+    A request by a member who prefers German activates German in the test's thread (in the ASGI
+    server each request has its own context, so nothing leaks there); without this, later tests on
+    the same worker would read German messages depending on the order they run in.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _rows_from_data_migrations(request):
     """A transactional test's flush empties every table, including rows data migrations made
     (roles, consent purposes, Wagtail's locale and root page); put them back before such a test."""
