@@ -250,13 +250,11 @@ class RetentionView(RetentionAdminView):
         if request.POST.get("action") != "run":
             messages.error(request, _("Unknown action."))
             return redirect("dsar_admin:retention")
-        run = retention.retention_run_now(actor=request.user)
-        if run.failed:
-            messages.error(request, _("The run finished, but some categories failed; see the last runs."))
-        else:
-            messages.success(
-                request, _("Retention run finished: %(count)s items removed.") % {"count": run.deleted_total}
-            )
+        retention.retention_run_now(actor=request.user)
+        messages.success(
+            request,
+            _("Retention run started. Reload this page to see what it removed under “Last runs” once it has finished."),
+        )
         return redirect("dsar_admin:retention")
 
 

@@ -116,8 +116,12 @@ def retention_preview(*, now: datetime | None = None, found: dict | None = None)
 def retention_run(*, trigger: str = RunTrigger.SCHEDULE, actor=None, now: datetime | None = None) -> RetentionRun:
     """Apply every enforced policy, each category in its own transaction; a failing one does not stop the rest."""
     now = now or timezone.now()
-    found = policies()
     run = RetentionRun.objects.create(started_at=now, trigger=trigger, actor=actor)
+    return _apply(run, now=now)
+
+
+def _apply(run: RetentionRun, *, now: datetime) -> RetentionRun:
+    found = policies()
     results: dict[str, dict] = {}
     for category in categories.categories():
         policy = found[category.code]
@@ -139,12 +143,27 @@ def retention_run(*, trigger: str = RunTrigger.SCHEDULE, actor=None, now: dateti
 
 
 def retention_run_now(*, actor) -> RetentionRun:
-    """The back office's "run now": the same run as the daily one, started and audited by a person."""
+    """The back office's "run now": the same run as the daily one, started and audited by a person.
+
+    The run is recorded at once and applied by the task worker after commit, so a long run (many
+    accounts to erase) never holds the DPO's request open; the page lists it as not finished until then.
+    """
     if not can_manage_retention(actor):
         raise PermissionDenied("only the data protection officer or an administrator runs retention")
-    run = retention_run(trigger=RunTrigger.MANUAL, actor=actor)
+    from consent.dsar.tasks import retention_run_requested
+
+    run = RetentionRun.objects.create(trigger=RunTrigger.MANUAL, actor=actor)
     audit_record(actor=actor, subject=None, action="retention_run", target=f"retention run {run.pk}")
+    transaction.on_commit(lambda: retention_run_requested.enqueue(run_id=run.pk))
     return run
+
+
+def retention_run_finish(*, run_id: int) -> RetentionRun | None:
+    """The worker's half of "run now": apply the policies for a recorded run that has not finished yet."""
+    run = RetentionRun.objects.filter(pk=run_id, finished_at__isnull=True).first()
+    if run is None:
+        return None
+    return _apply(run, now=timezone.now())
 
 
 def runs_recent(*, limit: int = 10) -> list[RetentionRun]:

@@ -47,6 +47,15 @@ def retention_run() -> dict:
     return {"run": run.pk, "results": run.results}
 
 
+@task(queue_name="privacy")
+def retention_run_requested(*, run_id: int) -> dict:
+    """A retention run the DPO or an administrator started by hand in the back office."""
+    from consent.dsar.retention import retention_run_finish
+
+    run = retention_run_finish(run_id=run_id)
+    return {"run": run_id, "results": run.results if run is not None else "already finished"}
+
+
 @task(queue_name="email")
 def send_inactivity_warning(*, warning_id: int) -> bool:
     """Tell a long-inactive member, in their language, that their account goes unless they sign in."""

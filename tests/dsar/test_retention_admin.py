@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community.chat import services as chat
+from consent.dsar import retention
 from consent.dsar.models import RetentionPolicy, RetentionRun, RunTrigger
 from consent.models import AuditEntry
 from portal.services import user_signup
@@ -88,20 +89,43 @@ def test_the_page_costs_the_same_queries_as_data_grows(client, customer, dpo, dj
         client.get(URL)
 
 
-def test_run_now_is_a_post_by_the_dpo_and_is_audited(client, customer, dpo):
-    """POST runs every policy at once, records who started it and logs it; a GET changes nothing."""
+def test_run_now_is_a_post_by_the_dpo_and_is_audited(client, customer, dpo, django_capture_on_commit_callbacks):
+    """POST records the run, who started it and an audit entry, and leaves the work to the task worker after
+    commit: until then the page lists the run as not finished and nothing is deleted. A GET changes nothing."""
     old = _old_chat(customer)
     client.force_login(dpo)
     client.get(URL)
     assert RetentionRun.objects.count() == 0
-    response = client.post(URL, {"action": "run"})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(URL, {"action": "run"})
     assert response.status_code == 302
     run = RetentionRun.objects.get()
-    assert (run.trigger, run.actor, run.results["chat.transcripts"]["deleted"]) == (RunTrigger.MANUAL, dpo, 1)
-    assert not type(old).objects.filter(pk=old.pk).exists()
+    assert (run.trigger, run.actor, run.finished_at, run.results) == (RunTrigger.MANUAL, dpo, None, {})
+    assert type(old).objects.filter(pk=old.pk).exists()
     assert AuditEntry.objects.get(action="retention_run").actor == dpo
     html = client.get(URL).content.decode()
-    assert "started by hand (@" in html
+    assert "Retention run started." in html and "Not finished yet" in html and "started by hand (@" in html
+    assert len(callbacks) == 1
+    callbacks[0]()  # the worker takes the task
+    run.refresh_from_db()
+    assert run.finished_at is not None and run.results["chat.transcripts"]["deleted"] == 1
+    assert not type(old).objects.filter(pk=old.pk).exists()
+    assert "Not finished yet" not in client.get(URL).content.decode()
+
+
+def test_a_requested_run_is_applied_once(customer, dpo, django_capture_on_commit_callbacks):
+    """The task for a run that has already finished does nothing (a retried task cannot overwrite the record)."""
+    from consent.dsar.tasks import retention_run_requested
+
+    _old_chat(customer)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = retention.retention_run_now(actor=dpo)
+    run.refresh_from_db()
+    finished = (run.finished_at, run.results)
+    assert finished[1]["chat.transcripts"]["deleted"] == 1
+    result = retention_run_requested.call(run_id=run.pk)
+    run.refresh_from_db()
+    assert (result["results"], (run.finished_at, run.results)) == ("already finished", finished)
 
 
 def test_run_now_is_refused_to_a_moderator(client, customer, moderator):
