@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import get_token
@@ -136,5 +137,13 @@ def _template_sources(template_name: str, *, seen: set[str]) -> list[str]:
 
 
 def _catalogue_paths() -> list[Path]:
-    roots = [Path(p) for p in settings.LOCALE_PATHS] + list(Path(settings.BASE_DIR).glob("*/locale"))
-    return [mo for root in roots for mo in root.glob("*/LC_MESSAGES/*.mo")]
+    """The compiled catalogues of the project's own apps (``LOCALE_PATHS`` and each app's ``locale``)."""
+    base = Path(settings.BASE_DIR).resolve()
+    roots = {Path(p).resolve() for p in settings.LOCALE_PATHS}
+    roots |= {Path(app.path).resolve() / "locale" for app in apps.get_app_configs()}
+    return [
+        mo
+        for root in roots
+        if root.is_relative_to(base) and "site-packages" not in root.parts
+        for mo in root.glob("*/LC_MESSAGES/*.mo")
+    ]

@@ -173,3 +173,35 @@ def test_fragments_may_include_only_templates_named_literally(tmp_path, settings
             )
     finally:
         fragments._fingerprint.cache_clear()
+
+
+def test_the_fingerprint_covers_the_included_templates_and_every_app_catalogue(monkeypatch, tmp_path):
+    """A deploy that changes an included template or a translation changes every key (old fragments are never
+    shown); the catalogues of nested apps (community.chat, consent.dsar) count too."""
+    from django.conf import settings
+
+    catalogues = {p.relative_to(settings.BASE_DIR).as_posix() for p in fragments._catalogue_paths()}
+    assert {"community/chat/locale/de/LC_MESSAGES/django.mo", "consent/dsar/locale/de/LC_MESSAGES/django.mo"} <= (
+        catalogues
+    )
+    assert all("site-packages" not in c for c in catalogues)
+    fragments._fingerprint.cache_clear()
+    before = fragments._fingerprint(TEMPLATE)
+    catalogue = tmp_path / "django.mo"
+    catalogue.write_bytes(b"v1")
+    monkeypatch.setattr(fragments, "_catalogue_paths", lambda: [catalogue])
+    fragments._fingerprint.cache_clear()
+    first = fragments._fingerprint(TEMPLATE)
+    catalogue.write_bytes(b"v2")
+    fragments._fingerprint.cache_clear()
+    second = fragments._fingerprint(TEMPLATE)
+    original = fragments._template_sources
+    monkeypatch.setattr(
+        fragments,
+        "_template_sources",
+        lambda name, *, seen: [s.replace("deleted member", "former member") for s in original(name, seen=seen)],
+    )
+    fragments._fingerprint.cache_clear()
+    third = fragments._fingerprint(TEMPLATE)
+    fragments._fingerprint.cache_clear()
+    assert len({before, first, second, third}) == 4
