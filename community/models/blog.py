@@ -134,12 +134,13 @@ class BlogPage(Page):
         from community.views import url_bases
 
         context = super().get_context(request, *args, **kwargs)
+        bases = url_bases()
         comments = selectors.blog_comments_for(page=self, user=request.user)
         if comments["thread"] is not None:
             fragments.attach_post_fragments(
-                request=request, thread=comments["thread"], posts=comments["posts"], **url_bases()
+                request=request, thread=comments["thread"], posts=comments["posts"], **bases
             )
         context["comments"] = comments
         context["comment_form"] = ReplyForm()
-        context.update(url_bases())
+        context.update(bases)
         return context
