@@ -36,7 +36,7 @@ test: install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not integration" $(PYTEST_ARGS)
 
 e2e: install
-	$(VENV)/bin/pytest -m e2e -p no:randomly $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 integration: install
 	$(VENV)/bin/pytest -m integration $(PYTEST_ARGS)

@@ -42,10 +42,10 @@ def _schedule():
 
     from django.conf import settings
 
-    from consent import ledger, tasks
+    from consent import tasks
     from portal import schedule
 
-    minutes = getattr(settings, "CONSENT_CHECKPOINT_MINUTES", ledger.CHECKPOINT_MINUTES)
+    minutes = settings.CONSENT_CHECKPOINT_MINUTES
     schedule.register("consent.checkpoint", task=tasks.sign_ledger_checkpoint, every=timedelta(minutes=minutes))
     schedule.register("consent.expire_opt_ins", task=tasks.expire_pending_opt_ins, every=timedelta(hours=1))
 

@@ -22,8 +22,6 @@ from consent import merkle
 from consent.models import ConsentEvent, LedgerCheckpoint, LedgerHead
 
 SCHEMA_VERSION = 1
-CHECKPOINT_EVERY = 64  # events; settings.CONSENT_CHECKPOINT_EVERY overrides
-CHECKPOINT_MINUTES = 60  # settings.CONSENT_CHECKPOINT_MINUTES overrides
 
 
 def canonical(data: dict) -> str:
@@ -66,8 +64,8 @@ def entry_for(
             "notice_hash": notice_hash,
             "language": language,
             "method": method,
-            "jurisdiction": getattr(settings, "CONSENT_JURISDICTION", "DE"),
-            "controller": getattr(settings, "CONSENT_CONTROLLER", settings.WAGTAIL_SITE_NAME),
+            "jurisdiction": settings.CONSENT_JURISDICTION,
+            "controller": settings.CONSENT_CONTROLLER,
             "evidence": evidence,
         }
     )
@@ -160,8 +158,8 @@ def append(
 
 
 def _checkpoint_due(head: LedgerHead, now: datetime) -> bool:
-    every = getattr(settings, "CONSENT_CHECKPOINT_EVERY", CHECKPOINT_EVERY)
-    minutes = getattr(settings, "CONSENT_CHECKPOINT_MINUTES", CHECKPOINT_MINUTES)
+    every = settings.CONSENT_CHECKPOINT_EVERY
+    minutes = settings.CONSENT_CHECKPOINT_MINUTES
     if head.size % every == 0:
         return True
     return head.checkpointed_at is None or now - head.checkpointed_at >= timedelta(minutes=minutes)

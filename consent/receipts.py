@@ -37,7 +37,7 @@ def _b64(data: bytes) -> str:
 def jwks() -> dict:
     """The published verification keys (current first)."""
     keys = [current_jwk()]
-    for value in filter(None, (v.strip() for v in getattr(settings, "RECEIPT_RETIRED_PUBLIC_KEYS", "").split(","))):
+    for value in filter(None, (v.strip() for v in settings.RECEIPT_RETIRED_PUBLIC_KEYS)):
         keys.append(public_jwk(Ed25519PublicKey.from_public_bytes(b64url_decode(value))))
     return {"keys": keys}
 
@@ -89,7 +89,7 @@ def receipt_claims(event: ConsentEvent, purpose: Purpose | None = None) -> dict:
     tree_size = event.index + 1
     root = merkle.root_from_inclusion_proof(event.index, tree_size, leaf, proof)
     purpose = purpose or Purpose.objects.filter(code=event.purpose_code).first()
-    controller = getattr(settings, "CONSENT_CONTROLLER", settings.WAGTAIL_SITE_NAME)
+    controller = settings.CONSENT_CONTROLLER
     moment = datetime.fromisoformat(entry["time"].replace("Z", "+00:00"))
     purposes = []
     if purpose is not None:
@@ -116,10 +116,10 @@ def receipt_claims(event: ConsentEvent, purpose: Purpose | None = None) -> dict:
         "piiControllers": [
             {
                 "piiController": controller,
-                "contact": getattr(settings, "CONSENT_CONTROLLER_CONTACT", "Data protection officer"),
-                "address": getattr(settings, "CONSENT_CONTROLLER_ADDRESS", ""),
-                "email": getattr(settings, "CONSENT_CONTROLLER_EMAIL", settings.DEFAULT_FROM_EMAIL),
-                "phone": getattr(settings, "CONSENT_CONTROLLER_PHONE", ""),
+                "contact": settings.CONSENT_CONTROLLER_CONTACT,
+                "address": settings.CONSENT_CONTROLLER_ADDRESS,
+                "email": settings.CONSENT_CONTROLLER_EMAIL,
+                "phone": settings.CONSENT_CONTROLLER_PHONE,
             }
         ],
         "policyUrl": settings.PORTAL_BASE_URL + "/privacy/",

@@ -56,8 +56,8 @@ def record_of_processing() -> dict:
         entry["erasure"].add(str(rule.erasure))
     return {
         "controller": {
-            "name": getattr(settings, "CONSENT_CONTROLLER", settings.WAGTAIL_SITE_NAME),
-            "contact": getattr(settings, "CONSENT_CONTROLLER_EMAIL", settings.DEFAULT_FROM_EMAIL),
+            "name": settings.CONSENT_CONTROLLER,
+            "contact": settings.CONSENT_CONTROLLER_EMAIL,
         },
         "generated_at": timezone.now().isoformat(),
         "activities": activities,

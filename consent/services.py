@@ -39,7 +39,6 @@ from consent.pseudonyms import parse as parse_pseudonym
 from consent.pseudonyms import pseudonym_for  # noqa: F401  (public API: consent.services.pseudonym_for)
 from consent.subjects import subject_for
 
-OPT_IN_HOURS = 48  # settings.CONSENT_OPT_IN_HOURS overrides
 _MEMO = "_consent_memo"
 _known_purposes: set[str] = set()
 
@@ -361,7 +360,7 @@ def _opt_in_request(*, user, purpose, notice, channel, language, ip, user_agent)
     now = timezone.now()
     OptInToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
     token = secrets.token_urlsafe(32)
-    hours = getattr(settings, "CONSENT_OPT_IN_HOURS", OPT_IN_HOURS)
+    hours = settings.CONSENT_OPT_IN_HOURS
     row = OptInToken.objects.create(
         user=user,
         purpose=purpose,

@@ -1,15 +1,20 @@
-"""The domain-event class every app uses to tell others about changes after commit.
+"""The one mechanism for what a write causes after it commits: domain events and task enqueues.
 
-A plain in-process registry instead of Django signals: receivers are explicit, and a failing
-receiver is logged without breaking the member's action. Apps define their events in their own
-``events.py`` (``community.events.thread_tagged``, ``ideas.events.idea_tagged``, ...); integrations
-such as crm/ subscribe with ``.connect``.
+A plain in-process registry instead of Django signals: receivers are explicit keyword-only
+functions, and a failing receiver is logged without breaking the member's action. Apps define
+their events in their own ``events.py`` (``community.events.thread_tagged``,
+``consent.events.consent_changed``, ...); services send them with ``event.send_on_commit(...)``
+and enqueue background work with ``enqueue_on_commit(task, ...)``; integrations such as crm/
+subscribe with ``.connect``.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
+
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +27,18 @@ class Event:
         self._receivers: list[Callable[..., object]] = []
 
     def connect(self, receiver: Callable[..., object]) -> Callable[..., object]:
-        """Subscribe ``receiver`` (idempotent); usable as a decorator."""
+        """Subscribe ``receiver`` (idempotent); usable as a decorator.
+
+        Receivers take keyword arguments only (``def on_x(*, thread, tag, **kwargs)``), so an event
+        can gain a field without breaking them; a receiver with positional parameters is refused.
+        """
+        positional = [
+            p.name
+            for p in inspect.signature(receiver).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+        if positional:
+            raise TypeError(f"Receivers of {self.name} take keyword-only arguments; {receiver!r} has {positional}")
         if receiver not in self._receivers:
             self._receivers.append(receiver)
         return receiver
@@ -43,5 +59,18 @@ class Event:
             except Exception:
                 logger.exception("Receiver %r of %s failed", receiver, self.name)
 
+    def send_on_commit(self, **kwargs) -> None:
+        """Send once the current transaction commits (at once outside one); dropped on rollback."""
+        transaction.on_commit(lambda: self.send(**kwargs))
+
     def __repr__(self):
         return f"Event({self.name!r})"
+
+
+def enqueue_on_commit(task, /, **kwargs) -> None:
+    """Enqueue a django-tasks ``task`` once the current transaction commits; dropped on rollback.
+
+    The worker must never see a task for a row it cannot read yet, nor one for a change that was
+    rolled back.
+    """
+    transaction.on_commit(lambda: task.enqueue(**kwargs))

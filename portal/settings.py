@@ -278,6 +278,35 @@ if not DEBUG:
     if env_bool("DJANGO_BEHIND_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Privacy core: the controller named in receipts and the record of processing -------
+CONSENT_CONTROLLER = os.environ.get("CONSENT_CONTROLLER", WAGTAIL_SITE_NAME)
+CONSENT_CONTROLLER_CONTACT = os.environ.get("CONSENT_CONTROLLER_CONTACT", "Data protection officer")
+CONSENT_CONTROLLER_ADDRESS = os.environ.get("CONSENT_CONTROLLER_ADDRESS", "")
+CONSENT_CONTROLLER_EMAIL = os.environ.get("CONSENT_CONTROLLER_EMAIL", DEFAULT_FROM_EMAIL)
+CONSENT_CONTROLLER_PHONE = os.environ.get("CONSENT_CONTROLLER_PHONE", "")
+CONSENT_JURISDICTION = os.environ.get("CONSENT_JURISDICTION", "DE")
+CONSENT_CHECKPOINT_EVERY = int(os.environ.get("CONSENT_CHECKPOINT_EVERY", "64"))  # ledger events per checkpoint
+CONSENT_CHECKPOINT_MINUTES = int(os.environ.get("CONSENT_CHECKPOINT_MINUTES", "60"))
+CONSENT_OPT_IN_HOURS = int(os.environ.get("CONSENT_OPT_IN_HOURS", "48"))  # double opt-in link lifetime
+# Public keys (base64url) of retired receipt signing keys: receipts they signed still verify.
+RECEIPT_RETIRED_PUBLIC_KEYS = env_list("RECEIPT_RETIRED_PUBLIC_KEYS", "")
+DSAR_INACTIVE_GRACE_DAYS = int(os.environ.get("DSAR_INACTIVE_GRACE_DAYS", "30"))
+
+# --- Live chat ------------------------------------------------------------------------
+CHAT_CONNECTION_FRAMES = int(os.environ.get("CHAT_CONNECTION_FRAMES", "20"))  # frames per socket and window
+CHAT_CONNECTION_WINDOW = float(os.environ.get("CHAT_CONNECTION_WINDOW", "10"))  # seconds
+CHAT_MEMBER_MESSAGES_PER_MINUTE = int(os.environ.get("CHAT_MEMBER_MESSAGES_PER_MINUTE", "30"))
+CHAT_STARTS_PER_HOUR = int(os.environ.get("CHAT_STARTS_PER_HOUR", "10"))
+CHAT_TRANSCRIPT_RETENTION_DAYS = int(os.environ.get("CHAT_TRANSCRIPT_RETENTION_DAYS", "30"))
+CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS = int(os.environ.get("CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS", "365"))
+
+# --- CRM delivery -------------------------------------------------------------------
+CRM_HTTP_TIMEOUT = float(os.environ.get("CRM_HTTP_TIMEOUT", "0")) or None  # unset: 10 s, 3 s to connect
+CRM_BACKOFF_BASE_SECONDS = float(os.environ.get("CRM_BACKOFF_BASE_SECONDS", "2"))
+CRM_BACKOFF_CAP_SECONDS = float(os.environ.get("CRM_BACKOFF_CAP_SECONDS", "3600"))
+CRM_DRAIN_MAX_ROWS = int(os.environ.get("CRM_DRAIN_MAX_ROWS", "200"))  # sends per delivery task
+CRM_DRAIN_SECONDS = float(os.environ.get("CRM_DRAIN_SECONDS", "5"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -35,7 +35,7 @@ class MissingField(Exception):
 
 
 def _frames_limit() -> tuple[int, float]:
-    return int(getattr(settings, "CHAT_CONNECTION_FRAMES", 20)), float(getattr(settings, "CHAT_CONNECTION_WINDOW", 10))
+    return settings.CHAT_CONNECTION_FRAMES, settings.CHAT_CONNECTION_WINDOW
 
 
 def _language(scope) -> str:

@@ -44,21 +44,21 @@ class ChatRateLimited(PermissionDenied):
 
 
 def member_messages_per_minute() -> int:
-    return int(getattr(settings, "CHAT_MEMBER_MESSAGES_PER_MINUTE", 30))
+    return settings.CHAT_MEMBER_MESSAGES_PER_MINUTE
 
 
 def starts_per_hour() -> int:
-    return int(getattr(settings, "CHAT_STARTS_PER_HOUR", 10))
+    return settings.CHAT_STARTS_PER_HOUR
 
 
 def retention_days() -> int:
     """Days a closed chat is kept without the member's ``chat_transcript`` consent."""
-    return int(getattr(settings, "CHAT_TRANSCRIPT_RETENTION_DAYS", 30))
+    return settings.CHAT_TRANSCRIPT_RETENTION_DAYS
 
 
 def consented_retention_days() -> int:
     """Days a closed chat is kept with the consent (the notice promises 12 months)."""
-    return int(getattr(settings, "CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS", 365))
+    return settings.CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS
 
 
 # --- validation -------------------------------------------------------------------------

@@ -37,14 +37,13 @@ from portal.roles import Role
 
 logger = logging.getLogger(__name__)
 
-INACTIVE_GRACE_DAYS = 30  # settings.DSAR_INACTIVE_GRACE_DAYS overrides
 MAX_DAYS = 36500
 CHUNK = 500
 
 
 def grace_days() -> int:
     """Days between the warning mail and the erasure of an account that stays inactive."""
-    return int(getattr(settings, "DSAR_INACTIVE_GRACE_DAYS", INACTIVE_GRACE_DAYS))
+    return int(settings.DSAR_INACTIVE_GRACE_DAYS)
 
 
 # --- Policies ------------------------------------------------------------------------------------------

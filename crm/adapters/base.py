@@ -81,7 +81,7 @@ def raise_for_status(response: httpx.Response, *, what: str) -> None:
 
 def request_timeout() -> httpx.Timeout:
     """``settings.CRM_HTTP_TIMEOUT`` (seconds) when set, else ten seconds with a three-second connect."""
-    seconds = getattr(settings, "CRM_HTTP_TIMEOUT", None)
+    seconds = settings.CRM_HTTP_TIMEOUT
     return httpx.Timeout(float(seconds)) if seconds else TIMEOUT
 
 

@@ -18,11 +18,7 @@ from crm.services.cards import (
 )
 from crm.services.connections import SECRET_FIELDS, connection_save, normalise_tag
 from crm.services.delivery import (
-    BACKOFF_BASE_SECONDS,
-    BACKOFF_CAP_SECONDS,
     CLAIM_BATCH,
-    DRAIN_MAX_ROWS,
-    DRAIN_SECONDS,
     MAX_ATTEMPTS,
     RETRY_AFTER_CAP_SECONDS,
     backoff_seconds,
@@ -38,12 +34,8 @@ from crm.services.staff_actions import card_claim, outbox_retry
 from crm.services.status import card_status_apply, connection_poll
 
 __all__ = [
-    "BACKOFF_BASE_SECONDS",
-    "BACKOFF_CAP_SECONDS",
     "CHAT_MESSAGES_MAX",
     "CLAIM_BATCH",
-    "DRAIN_MAX_ROWS",
-    "DRAIN_SECONDS",
     "LEASABLE_STATES",
     "LEASE",
     "MAX_ATTEMPTS",

@@ -23,21 +23,17 @@ from crm.services.redaction import _redact_erased
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 15
-BACKOFF_BASE_SECONDS = 2.0  # settings.CRM_BACKOFF_BASE_SECONDS overrides
-BACKOFF_CAP_SECONDS = 3600.0  # settings.CRM_BACKOFF_CAP_SECONDS overrides
 # One delivery task sends its own row, then keeps sending due rows of the same connection, so the
 # task queue's fixed cost per task is paid once per batch, not once per card. Bounded, so one busy
-# connection never holds a worker for long (settings.CRM_DRAIN_MAX_ROWS / CRM_DRAIN_SECONDS override).
-DRAIN_MAX_ROWS = 200
-DRAIN_SECONDS = 5.0
+# connection never holds a worker for long (settings.CRM_DRAIN_MAX_ROWS and CRM_DRAIN_SECONDS).
 CLAIM_BATCH = 10  # rows leased in one transaction; far fewer than a lease's worth of timeouts
 RETRY_AFTER_CAP_SECONDS = 24 * 3600.0
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     """Full-jitter exponential backoff; a CRM's ``Retry-After`` wins when it asks for longer."""
-    base = float(getattr(settings, "CRM_BACKOFF_BASE_SECONDS", BACKOFF_BASE_SECONDS))
-    cap = float(getattr(settings, "CRM_BACKOFF_CAP_SECONDS", BACKOFF_CAP_SECONDS))
+    base = float(settings.CRM_BACKOFF_BASE_SECONDS)
+    cap = float(settings.CRM_BACKOFF_CAP_SECONDS)
     ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
     delay = random.uniform(ceiling / 2, ceiling)
     if retry_after is not None:
@@ -60,8 +56,8 @@ def outbox_drain(*, message_id: int) -> dict[str, int]:
     rows leased but not tried are handed back unchanged. Every row still carries its own task,
     which finds it sent and skips with one read.
     """
-    max_rows = int(getattr(settings, "CRM_DRAIN_MAX_ROWS", DRAIN_MAX_ROWS))
-    deadline = time.monotonic() + float(getattr(settings, "CRM_DRAIN_SECONDS", DRAIN_SECONDS))
+    max_rows = int(settings.CRM_DRAIN_MAX_ROWS)
+    deadline = time.monotonic() + float(settings.CRM_DRAIN_SECONDS)
     head = OutboxMessage.objects.filter(pk=message_id).values("state", "next_attempt_at", "card__connection_id").first()
     if head is None:
         return {"sent": 0, "failed": 0}

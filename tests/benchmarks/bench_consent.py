@@ -7,6 +7,7 @@ import time
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -95,7 +96,7 @@ def _bulk_events(count: int) -> None:
                     " ".join(h.hex() for h in proof),
                 )
             )
-            if (i + 1) % ledger.CHECKPOINT_EVERY == 0:
+            if (i + 1) % settings.CONSENT_CHECKPOINT_EVERY == 0:
                 checkpoints.append((i + 1, merkle.frontier_root(frontier), moment))
             if len(rows) == 5000:
                 insert(rows)

@@ -118,7 +118,7 @@ def test_signing_key_rotation_keeps_old_receipts_verifiable(customer_with_histor
     old_x = current_jwk()["x"]
     settings.RECEIPT_SIGNING_KEY = b64url(bytes(range(32)))
     assert not verify_receipt(token).valid
-    settings.RECEIPT_RETIRED_PUBLIC_KEYS = old_x
+    settings.RECEIPT_RETIRED_PUBLIC_KEYS = [old_x]
     assert verify_receipt(token).valid
     assert [k["x"] for k in jwks()["keys"]][1] == old_x
 

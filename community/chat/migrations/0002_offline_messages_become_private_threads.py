@@ -16,7 +16,7 @@ def close_legacy_offline_chats(apps, schema_editor):
     """
     Chat = apps.get_model("chat", "Chat")
     now = timezone.now()
-    purge = now + timedelta(days=int(getattr(settings, "CHAT_TRANSCRIPT_RETENTION_DAYS", 30)))
+    purge = now + timedelta(days=settings.CHAT_TRANSCRIPT_RETENTION_DAYS)
     legacy = Chat.objects.filter(status="answered") | Chat.objects.filter(status="offline", thread__isnull=True)
     for chat in legacy:
         chat.status = "closed"
