@@ -2,7 +2,7 @@
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=portal.settings PORTAL_VAR_DIR=/var/lib/portal
+    DJANGO_SETTINGS_MODULE=portal.settings.production PORTAL_VAR_DIR=/var/lib/portal
 
 RUN apt-get update && apt-get install -y --no-install-recommends gettext libpq5 \
     && rm -rf /var/lib/apt/lists/* \
@@ -15,8 +15,8 @@ RUN pip install --no-cache-dir --no-deps -r requirements.lock
 COPY --chown=portal:portal . .
 # collectstatic runs with production settings (manifest storage); its keys are throwaway build-time keys.
 RUN mkdir -p /var/lib/portal \
-    && env $(DJANGO_DEBUG=1 PORTAL_VAR_DIR=/tmp/build python manage.py generate_keys) \
-       DJANGO_DEBUG=0 ALLOWED_HOSTS=build python manage.py collectstatic --no-input -v 0 \
+    && env $(DJANGO_SETTINGS_MODULE=portal.settings.development PORTAL_VAR_DIR=/tmp/build python manage.py generate_keys) \
+       ALLOWED_HOSTS=build python manage.py collectstatic --no-input -v 0 \
     && rm -rf /tmp/build && chown -R portal:portal /var/lib/portal
 
 USER portal

@@ -47,6 +47,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .
@@ -60,7 +61,8 @@ messages: install
 	$(PY) manage.py compilemessages --ignore ".venv/*"
 
 check-deploy: install
-	env $$(DJANGO_DEBUG=1 $(PY) manage.py generate_keys) DJANGO_DEBUG=0 ALLOWED_HOSTS=portal.example.com \
+	env $$(DJANGO_SETTINGS_MODULE=portal.settings.development $(PY) manage.py generate_keys) \
+		DJANGO_SETTINGS_MODULE=portal.settings.production ALLOWED_HOSTS=portal.example.com \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

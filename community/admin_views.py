@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from community import permissions, selectors, services
+from community import moderation_actions, permissions, selectors, services
 from community.forms import ForumAccessForm, MergeForm, MoveForm, ReasonForm, SuspendForm
 from community.models import Forum
+from portal.forms import add_service_errors
 from portal.models import User
 
 QUEUE_PERMISSION = "community.work_moderation_queue"
@@ -60,23 +61,46 @@ def log(request):
 def post_action(request, post_id: int):
     _guard(request)
     post = permissions.access_post(request.user, post_id)
-    action = request.POST.get("action")
-    try:
-        if action == "approve":
-            services.post_approve(post=post, moderator=request.user)
-        elif action == "hide":
-            services.post_hide(post=post, moderator=request.user, reason=request.POST.get("reason", ""))
-        elif action == "restore":
-            services.post_restore(post=post, moderator=request.user)
-        elif action == "dismiss":
-            services.flags_dismiss(post=post, moderator=request.user)
-        else:
-            raise ValidationError(_("Unknown action."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Done."))
+    if moderation_actions.run(request, moderation_actions.POST_ACTIONS, post) is None:
+        messages.error(request, _("Unknown action."))
     return redirect("community_admin:queue")
+
+
+def _thread_move(request, thread, forms):
+    forms["move_form"] = form = MoveForm(request.POST)
+    if not form.is_valid():
+        return None
+    services.thread_move(
+        thread=thread, moderator=request.user, forum=form.cleaned_data["forum"], reason=form.cleaned_data["reason"]
+    )
+    messages.success(request, _("The thread was moved."))
+    return thread
+
+
+def _thread_merge(request, thread, forms):
+    forms["merge_form"] = form = MergeForm(request.POST)
+    if not form.is_valid():
+        return None
+    try:
+        target = permissions.access_thread(request.user, form.cleaned_data["target"])
+    except Http404:
+        form.add_error("target", _("No such thread."))
+        return None
+    services.thread_merge(source=thread, target=target, moderator=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, _("The threads were merged."))
+    return target
+
+
+def _thread_state(request, thread, forms):
+    return thread if moderation_actions.run(request, moderation_actions.THREAD_ACTIONS, thread) else None
+
+
+# Each returns the thread to show next, or None to show the forms again with their errors.
+THREAD_TOOLS = {
+    "move": _thread_move,
+    "merge": _thread_merge,
+    **dict.fromkeys(("lock", "unlock", "hide", "restore"), _thread_state),
+}
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,63 +109,20 @@ def thread_tools(request, thread_id: int):
     thread = permissions.access_thread(request.user, thread_id, related=("author",))
     if not permissions.can_moderate_thread(request.user, thread):
         raise PermissionDenied
-    move_form = MoveForm(initial={"forum": thread.forum_id})
-    merge_form = MergeForm()
-    if request.method == "POST":
-        action = request.POST.get("action")
+    forms = {"move_form": MoveForm(initial={"forum": thread.forum_id}), "merge_form": MergeForm()}
+    tool = THREAD_TOOLS.get(request.POST.get("action")) if request.method == "POST" else None
+    if tool is not None:
         try:
-            if action == "move":
-                move_form = MoveForm(request.POST)
-                if move_form.is_valid():
-                    services.thread_move(
-                        thread=thread,
-                        moderator=request.user,
-                        forum=move_form.cleaned_data["forum"],
-                        reason=move_form.cleaned_data["reason"],
-                    )
-                    messages.success(request, _("The thread was moved."))
-                    return redirect("community_admin:thread", thread.pk)
-            elif action == "merge":
-                merge_form = MergeForm(request.POST)
-                if merge_form.is_valid():
-                    try:
-                        target = permissions.access_thread(request.user, merge_form.cleaned_data["target"])
-                    except Http404:
-                        merge_form.add_error("target", _("No such thread."))
-                    else:
-                        services.thread_merge(
-                            source=thread,
-                            target=target,
-                            moderator=request.user,
-                            reason=merge_form.cleaned_data["reason"],
-                        )
-                        messages.success(request, _("The threads were merged."))
-                        return redirect("community_admin:thread", target.pk)
-            elif action in ("lock", "unlock"):
-                services.thread_set_locked(thread=thread, moderator=request.user, locked=action == "lock")
-                messages.success(request, _("Done."))
-                return redirect("community_admin:thread", thread.pk)
-            elif action in ("hide", "restore"):
-                services.thread_set_hidden(
-                    thread=thread,
-                    moderator=request.user,
-                    hidden=action == "hide",
-                    reason=request.POST.get("reason", ""),
-                )
-                messages.success(request, _("Done."))
-                return redirect("community_admin:thread", thread.pk)
+            shown = tool(request, thread, forms)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        else:
+            if shown is not None:
+                return redirect("community_admin:thread", shown.pk)
     return render(
         request,
         "community/admin/thread.html",
-        {
-            "page_title": _("Thread tools"),
-            "header_icon": "doc-full",
-            "thread": thread,
-            "move_form": move_form,
-            "merge_form": merge_form,
-        },
+        {"page_title": _("Thread tools"), "header_icon": "doc-full", "thread": thread, **forms},
     )
 
 
@@ -157,7 +138,7 @@ def member_suspend(request, user_id: int):
                 member=member, moderator=request.user, until=until, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("@%(handle)s is suspended.") % {"handle": member.handle})
             return redirect("community_admin:queue")

@@ -8,15 +8,18 @@ from django.utils.translation import gettext_lazy as _
 from community.models import Forum
 from community.models.forum import BODY_MAX, TITLE_MAX
 from community.models.moderation import FlagReason
+from portal.pii_warning import PersonalDataWarningMixin
 
 
-class ThreadForm(forms.Form):
+class ThreadForm(PersonalDataWarningMixin, forms.Form):
+    personal_data_fields = ("title", "body")
+
     title = forms.CharField(
         label=_("Title"),
         max_length=TITLE_MAX,
         min_length=5,
         help_text=_("Summarise your question in one sentence."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "data-similar-source": ""}),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     body = forms.CharField(
         label=_("Your question"),
@@ -37,7 +40,7 @@ class ThreadForm(forms.Form):
         return [t.strip() for t in raw.split(",") if t.strip()][:5]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(PersonalDataWarningMixin, forms.Form):
     body = forms.CharField(
         label=_("Your reply"),
         max_length=BODY_MAX,
@@ -46,7 +49,7 @@ class ReplyForm(forms.Form):
     )
 
 
-class EditForm(forms.Form):
+class EditForm(PersonalDataWarningMixin, forms.Form):
     body = forms.CharField(label=_("Text"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 10}))
 
 

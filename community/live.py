@@ -1,11 +1,13 @@
-"""Live updates: a channel-layer group per thread; services call ``broadcast_post`` after commit."""
+"""Live updates: a channel-layer group per thread; services schedule ``broadcast_post_on_commit``."""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
@@ -32,3 +34,8 @@ def broadcast_post(post) -> None:
         )
     except Exception:
         logger.exception("Live update for post %s failed", post.pk)
+
+
+def broadcast_post_on_commit(post) -> None:
+    """Broadcast once the post is committed: open pages must never show a post that was rolled back."""
+    transaction.on_commit(partial(broadcast_post, post))

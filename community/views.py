@@ -11,52 +11,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import fragments, live, permissions, selectors, services
+from community import fragments, live, moderation_actions, permissions, selectors, services
 from community.forms import EditForm, FlagForm, ReasonForm, ReplyForm, TagForm, ThreadForm
 from community.models import Tag
+from portal.forms import add_service_errors
 from portal.markup import render_markdown
-from portal.pii import find_personal_data, remove_personal_data
-
-PII_PLACEHOLDER = "[removed]"
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def _pii_findings(*texts: str) -> list:
-    found = []
-    for text in texts:
-        found.extend(find_personal_data(text))
-    return found
-
-
-def _pii_decision(request, form, fields: tuple[str, ...]):
-    """The PII step shared by every posting form (works without JS).
-
-    Returns ``(ready, findings)``: ready means publish now; otherwise the page re-renders
-    with the warning. "Remove it" rewrites the fields, "Post anyway" publishes as written.
-    """
-    action = request.POST.get("action", "publish")
-    if action == "remove_pii":
-        data = request.POST.copy()
-        for name in fields:
-            data[name] = remove_personal_data(data.get(name, ""), PII_PLACEHOLDER)
-        form.data = data
-        form.is_bound = True
-        form._errors = None
-        form.is_valid()
-        return False, []
-    if action == "preview":
-        return False, _pii_findings(*(form.cleaned_data.get(n, "") for n in fields))
-    findings = _pii_findings(*(form.cleaned_data.get(n, "") for n in fields))
-    if findings and action != "post_anyway":
-        return False, findings
-    return True, []
+def _personal_data_step(request, form):
+    """The warning step of every forum form (works without JS); "Preview" shows the warning without publishing."""
+    if request.POST.get("action") == "preview":
+        return False, form.personal_data_review().findings
+    return form.personal_data_step()
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -227,7 +193,7 @@ def thread_create(request, slug: str):
     form = ThreadForm(request.POST or None)
     findings, similar_list, preview_html = [], [], ""
     if request.method == "POST" and form.is_valid():
-        ready, findings = _pii_decision(request, form, ("title", "body"))
+        ready, findings = _personal_data_step(request, form)
         if ready:
             try:
                 thread = services.thread_create(
@@ -240,7 +206,7 @@ def thread_create(request, slug: str):
             except services.PostingBlocked as exc:
                 return _blocked(request, exc)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 if thread.is_held:
                     messages.info(request, _("Thanks! Your question is waiting for a moderator and will appear soon."))
@@ -281,7 +247,7 @@ def post_reply(request, thread_id: int):
     form = ReplyForm(request.POST or None, initial=initial)
     findings, preview_html = [], ""
     if request.method == "POST" and form.is_valid():
-        ready, findings = _pii_decision(request, form, ("body",))
+        ready, findings = _personal_data_step(request, form)
         if ready:
             try:
                 post = services.post_create(thread=thread, author=request.user, body=form.cleaned_data["body"])
@@ -290,7 +256,7 @@ def post_reply(request, thread_id: int):
             except PermissionDenied:
                 raise
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 if not post.is_published:
                     messages.info(request, _("Thanks! Your reply is waiting for a moderator and will appear soon."))
@@ -321,12 +287,12 @@ def post_edit(request, post_id: int):
     form = EditForm(request.POST or None, initial={"body": post.body})
     findings = []
     if request.method == "POST" and form.is_valid():
-        ready, findings = _pii_decision(request, form, ("body",))
+        ready, findings = _personal_data_step(request, form)
         if ready:
             try:
                 services.post_edit(post=post, editor=request.user, body=form.cleaned_data["body"])
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Your changes are saved."))
                 return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
@@ -423,21 +389,8 @@ def thread_moderate(request, thread_id: int):
     thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
     if not permissions.can_moderate_thread(request.user, thread):
         raise PermissionDenied
-    action = request.POST.get("action")
-    reason = request.POST.get("reason", "")
-    try:
-        if action in ("lock", "unlock"):
-            services.thread_set_locked(thread=thread, moderator=request.user, locked=action == "lock", reason=reason)
-        elif action in ("pin", "unpin"):
-            services.thread_set_pinned(thread=thread, moderator=request.user, pinned=action == "pin")
-        elif action in ("hide", "restore"):
-            services.thread_set_hidden(thread=thread, moderator=request.user, hidden=action == "hide", reason=reason)
-        else:
-            return render(request, "community/blocked.html", {"message": _("Unknown action.")}, status=400)
-    except ValidationError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, _("Done."))
+    if moderation_actions.run(request, moderation_actions.THREAD_ACTIONS, thread) is None:
+        return render(request, "community/blocked.html", {"message": _("Unknown action.")}, status=400)
     return redirect(thread)
 
 
@@ -448,22 +401,8 @@ def post_moderate(request, post_id: int):
     post = permissions.access_post(request.user, post_id)
     if not permissions.can_moderate_thread(request.user, post.thread):
         raise PermissionDenied
-    action = request.POST.get("action")
-    try:
-        if action == "approve":
-            services.post_approve(post=post, moderator=request.user)
-        elif action == "hide":
-            services.post_hide(post=post, moderator=request.user, reason=request.POST.get("reason", ""))
-        elif action == "restore":
-            services.post_restore(post=post, moderator=request.user)
-        elif action == "dismiss":
-            services.flags_dismiss(post=post, moderator=request.user)
-        else:
-            return render(request, "community/blocked.html", {"message": _("Unknown action.")}, status=400)
-    except ValidationError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, _("Done."))
+    if moderation_actions.run(request, moderation_actions.POST_ACTIONS, post) is None:
+        return render(request, "community/blocked.html", {"message": _("Unknown action.")}, status=400)
     next_url = request.POST.get("next", "")
     if next_url.startswith("/admin/community/"):
         return HttpResponseRedirect(next_url)
@@ -483,7 +422,7 @@ def blog_comment(request, page_id: int):
     if not form.is_valid():
         messages.error(request, _("Please write a comment of at most 20,000 characters."))
         return HttpResponseRedirect(page.url + "#comments")
-    ready, findings = _pii_decision(request, form, ("body",))
+    ready, findings = _personal_data_step(request, form)
     if not ready:
         return render(
             request,

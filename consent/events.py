@@ -1,9 +1,11 @@
 """Domain events of the privacy core; other apps subscribe (crm stops pushes, redacts on withdrawal).
 
-Sent by consent.services after the transaction commits, never from signals on models.
-Receivers get ``user_id``, ``purpose`` (code), ``state`` (a ``ConsentState`` value) and ``event_index``.
+Sent by consent's services after the transaction commits, never from signals on models.
 """
 
-from django.dispatch import Signal
+from __future__ import annotations
 
-consent_changed = Signal()
+from portal.events import Event
+
+# consent_changed(user_id, purpose, state, event_index): purpose is the code, state a ``ConsentState`` value.
+consent_changed = Event("consent_changed")

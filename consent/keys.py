@@ -1,24 +1,24 @@
 """Key material of the privacy core, all derived from settings (never from the database).
 
 - pseudonym keys: HKDF-SHA256 per domain and version from ``PSEUDONYM_KEYS`` (ENISA: key separation);
-- the receipt signing key: Ed25519 from ``RECEIPT_SIGNING_KEY``;
-- member subject keys: random per member, wrapped with AES-256-GCM under ``FIELD_ENCRYPTION_KEY``.
+- the receipt signing key: Ed25519 from ``RECEIPT_SIGNING_KEY``, as a JWK; retired public keys from
+  ``RECEIPT_RETIRED_PUBLIC_KEYS`` still verify;
+- member subject and evidence keys: random, wrapped with AES-256-GCM under ``FIELD_ENCRYPTION_KEY``
+  (``portal.field_crypto``, key versions).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
-import os
 from functools import lru_cache
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from jwcrypto import jwk
 
+from portal import field_crypto
 from portal.keys import decode_key, parse_pseudonym_keys
 
 WRAP_AAD = b"consent.subject-key.v1"
@@ -63,40 +63,45 @@ def pseudonym_key(domain: str, version: int) -> bytes:
     return _domain_key(masters[version], domain, version)
 
 
+def _labelled(key: jwk.JWK) -> jwk.JWK:
+    key.update(kid=key.thumbprint(), alg="EdDSA", use="sig")
+    return key
+
+
 @lru_cache(maxsize=4)
-def _signing_key(value: str) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(decode_key(value))
+def _signing_jwk(value: str) -> jwk.JWK:
+    return _labelled(jwk.JWK.from_pyca(Ed25519PrivateKey.from_private_bytes(decode_key(value))))
 
 
-def signing_key() -> Ed25519PrivateKey:
-    return _signing_key(settings.RECEIPT_SIGNING_KEY)
-
-
-def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
-    """The OKP JWK (RFC 8037) with its RFC 7638 thumbprint as key id."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    x = b64url(raw)
-    thumbprint = b64url(
-        hashlib.sha256(
-            json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"), sort_keys=True).encode()
-        ).digest()
-    )
-    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": thumbprint, "alg": "EdDSA", "use": "sig"}
+def signing_jwk() -> jwk.JWK:
+    """The private receipt signing key, labelled (kid = RFC 7638 thumbprint) like its published half."""
+    return _signing_jwk(settings.RECEIPT_SIGNING_KEY)
 
 
 def current_jwk() -> dict[str, str]:
-    return public_jwk(signing_key().public_key())
+    """The published half of the signing key: an OKP JWK (RFC 8037)."""
+    return signing_jwk().export_public(as_dict=True)
 
 
-def _field_key() -> bytes:
-    return decode_key(settings.FIELD_ENCRYPTION_KEY)
+@lru_cache(maxsize=4)
+def _verification_keys(current: str, retired: tuple[str, ...]) -> tuple[jwk.JWK, ...]:
+    keys = [jwk.JWK(**_signing_jwk(current).export_public(as_dict=True))]
+    for value in retired:
+        key = _labelled(jwk.JWK.from_pyca(Ed25519PublicKey.from_public_bytes(b64url_decode(value))))
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def verification_keys() -> tuple[jwk.JWK, ...]:
+    """The public keys receipts and checkpoints verify against: the current one first, then retired ones."""
+    retired = tuple(filter(None, (v.strip() for v in settings.RECEIPT_RETIRED_PUBLIC_KEYS)))
+    return _verification_keys(settings.RECEIPT_SIGNING_KEY, retired)
 
 
 def wrap_key(key: bytes) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(_field_key()).encrypt(nonce, key, WRAP_AAD)
+    return field_crypto.encrypt(key, aad=WRAP_AAD)
 
 
 def unwrap_key(blob: bytes) -> bytes:
-    blob = bytes(blob)
-    return AESGCM(_field_key()).decrypt(blob[:12], blob[12:], WRAP_AAD)
+    return field_crypto.decrypt(blob, aad=WRAP_AAD)

@@ -1,7 +1,197 @@
-"""Classification of the privacy core's own models."""
+"""Classification of the privacy core's models, of the shell's and of the third-party models the portal installs.
+
+portal/ and theme/ sit below consent/ and never import it (DESIGN.md §5), so their models are classified here.
+"""
 
 from consent.registry import Erasure, not_personal, register
 
+# === The shell and the foundation (portal, theme) and third-party apps =================
+
+# --- The member account -------------------------------------------------------------
+register(
+    "portal.User",
+    subject="pk",
+    category="profile",
+    export_fields=(
+        "email",
+        "handle",
+        "first_name",
+        "last_name",
+        "preferred_language",
+        "date_joined",
+        "last_login",
+        "email_confirmed_at",
+    ),
+    erasure=Erasure.ACCOUNT,
+    reason="The account row is anonymised by the account erasure: e-mail, names and handle replaced, password unusable.",
+)
+register(
+    "portal.Notification",
+    subject="recipient",
+    category="notifications",
+    export_fields=("kind", "title", "url", "created_at", "read_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "portal.NotificationPreference",
+    subject="user",
+    category="notification_preferences",
+    export_fields=("kind", "in_app", "email"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "sessions.Session",
+    subject="",
+    category="",
+    export_fields=(),
+    erasure=Erasure.ACCOUNT,
+    reason="Authentication data only: the account erasure ends every session of the member; sessions expire after two weeks.",
+)
+register(
+    "wagtailusers.UserProfile",
+    subject="user",
+    category="back_office_profile",
+    export_fields=(
+        "preferred_language",
+        "current_time_zone",
+        "submitted_notifications",
+        "approved_notifications",
+        "rejected_notifications",
+    ),
+    erasure=Erasure.DELETE,
+)
+register(
+    "guardian.UserObjectPermission",
+    subject="user",
+    category="object_permissions",
+    export_fields=("permission", "content_type", "object_pk"),
+    erasure=Erasure.DELETE,
+)
+
+# --- Staff authorship in the CMS (names staff accounts, not customers) --------------
+for model, subject, fields in (
+    ("wagtailcore.Page", "owner", ("title", "first_published_at", "last_published_at")),
+    ("wagtailcore.Revision", "user", ("created_at", "object_str")),
+    ("wagtailcore.PageLogEntry", "user", ("action", "timestamp", "label")),
+    ("wagtailcore.ModelLogEntry", "user", ("action", "timestamp", "label")),
+    ("wagtailcore.WorkflowState", "requested_by", ("status", "created_at")),
+    ("wagtailcore.TaskState", "finished_by", ("status", "started_at", "finished_at", "comment")),
+    ("wagtailimages.Image", "uploaded_by_user", ("title", "created_at")),
+    ("wagtaildocs.Document", "uploaded_by_user", ("title", "created_at")),
+):
+    register(
+        model,
+        subject=subject,
+        category="back_office_activity",
+        export_fields=fields,
+        erasure=Erasure.ANONYMISE,
+        anonymise={subject: None},
+        reason="Published content and its audit trail stay; the link to the erased account is cut.",
+    )
+register(
+    "wagtailcore.Comment",
+    subject="user",
+    category="back_office_comments",
+    export_fields=("text", "created_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "wagtailcore.CommentReply",
+    subject="user",
+    category="back_office_comments",
+    export_fields=("text", "created_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "wagtailcore.PageSubscription",
+    subject="user",
+    category="back_office_subscriptions",
+    export_fields=("page", "comment_notifications"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "wagtailcore.UploadedFile",
+    subject="uploaded_by_user",
+    category="back_office_uploads",
+    export_fields=("file",),
+    erasure=Erasure.DELETE,
+)
+register(
+    "wagtailcore.APIToken",
+    subject="user",
+    category="api_tokens",
+    export_fields=("name", "created", "last_used_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "wagtailadmin.EditingSession",
+    subject="user",
+    category="back_office_activity",
+    export_fields=("last_seen_at",),
+    erasure=Erasure.DELETE,
+)
+register(
+    "wagtailadmin.FormState",
+    subject="user",
+    category="back_office_activity",
+    export_fields=(),
+    erasure=Erasure.DELETE,
+)
+register(
+    "django_tasks_database.DBTaskResult",
+    subject="",
+    category="",
+    export_fields=(),
+    erasure=Erasure.RETAIN,
+    reason="Queue rows may carry a member id or address in their arguments for the minutes until they run; "
+    "finished rows are pruned after 7 days by the retention task.",
+)
+
+# --- No personal data -------------------------------------------------------------------
+for model, reason in (
+    ("portal.HomePage", "Editorial page content; its ownership is registered on wagtailcore.Page."),
+    ("theme.BrandSettings", "Company branding only."),
+    ("wagtailredirects.Redirect", "URL redirects."),
+    ("wagtailsearchpromotions.Query", "Search terms aggregated without any link to who searched."),
+    ("wagtailsearchpromotions.QueryDailyHits", "Daily hit counts per search term, no visitor data."),
+    ("wagtailsearchpromotions.SearchPromotion", "Editorial promotions."),
+    ("wagtailembeds.Embed", "Cached oEmbed metadata of public media."),
+    ("wagtailimages.Rendition", "Resized copies of images; ownership is on the image."),
+    (
+        "wagtailsearch.IndexEntry",
+        "Search index of registered content; erasure rewrites the source rows, which re-index.",
+    ),
+    ("wagtailadmin.Admin", "Placeholder model for admin permissions."),
+    ("wagtailcore.Locale", "Languages."),
+    ("wagtailcore.Site", "Site configuration."),
+    ("wagtailcore.GroupSitePermission", "Group permissions."),
+    ("wagtailcore.CollectionViewRestriction", "Access rules for collections."),
+    ("wagtailcore.Collection", "Folders for media."),
+    ("wagtailcore.GroupCollectionPermission", "Group permissions."),
+    ("wagtailcore.WorkflowContentType", "Workflow configuration."),
+    ("wagtailcore.Workflow", "Workflow configuration."),
+    ("wagtailcore.WorkflowTask", "Workflow configuration."),
+    ("wagtailcore.Task", "Workflow configuration."),
+    ("wagtailcore.GroupApprovalTask", "Workflow configuration."),
+    ("wagtailcore.GroupPagePermission", "Group permissions."),
+    ("wagtailcore.PageViewRestriction", "Access rules for pages."),
+    ("wagtailcore.WorkflowPage", "Workflow configuration."),
+    ("wagtailcore.ReferenceIndex", "Links between content objects."),
+    ("taggit.Tag", "Tag names chosen by staff and members for topics, not people."),
+    ("taggit.TaggedItem", "Links between tags and content."),
+    ("guardian.GroupObjectPermission", "Group permissions on objects."),
+    ("auth.Permission", "Permission definitions."),
+    ("auth.Group", "Role definitions."),
+    ("contenttypes.ContentType", "Model catalogue."),
+    ("portal.ScheduledJob", "When each periodic job last ran."),
+):
+    not_personal(model, reason=reason)
+not_personal(
+    "wagtailsearch.SQLiteFTSIndexEntry", reason="Full-text index mirror of IndexEntry, SQLite only.", optional=True
+)
+
+
+# === The privacy core ====================================================================
 register(
     "consent.MemberConsent",
     subject="user",

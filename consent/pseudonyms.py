@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import re
+from functools import partial
 
 from django.db import IntegrityError, transaction
 
@@ -44,7 +45,7 @@ def pseudonym_for(user, domain: str, *, version: int | None = None) -> str:
     if marker not in _recorded:
         _record(user.pk, domain, version, pseudonym)
         # Remember only committed rows, so a rolled-back mapping is written again next time.
-        transaction.on_commit(lambda: _recorded.add(marker))
+        transaction.on_commit(partial(_recorded.add, marker))
     return pseudonym
 
 

@@ -3,6 +3,7 @@
 A receipt carries the Kantara Consent Receipt v1.1 fields (with ISO/IEC TS 27560 notice data), the
 exact ledger entry, its leaf hash, the tree it entered and the inclusion proof, so anyone holding
 the receipt and the published key (JWKS) can check it without trusting the portal's database.
+jwcrypto signs and verifies; the verifier takes only compact EdDSA tokens under a published key.
 Retired verification keys stay verifiable through ``settings.RECEIPT_RETIRED_PUBLIC_KEYS``
 (comma-separated base64url Ed25519 public keys).
 """
@@ -11,19 +12,23 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException
 
 from consent import merkle
-from consent.keys import b64url, b64url_decode, current_jwk, public_jwk, signing_key
+from consent.keys import signing_jwk, verification_keys
 from consent.models import ConsentEvent, Purpose
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 MAX_RECEIPT_LENGTH = 64 * 1024
+ALGORITHM = "EdDSA"
+# Compact serialisation only: jwcrypto would also take the JSON serialisations (RFC 7515 section 7.2).
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class ReceiptError(ValueError):
@@ -36,20 +41,16 @@ def _b64(data: bytes) -> str:
 
 def jwks() -> dict:
     """The published verification keys (current first)."""
-    keys = [current_jwk()]
-    for value in filter(None, (v.strip() for v in settings.RECEIPT_RETIRED_PUBLIC_KEYS)):
-        keys.append(public_jwk(Ed25519PublicKey.from_public_bytes(b64url_decode(value))))
-    return {"keys": keys}
+    return {"keys": [key.export_public(as_dict=True) for key in verification_keys()]}
 
 
 def sign(claims: dict) -> str:
-    header = {"alg": "EdDSA", "typ": "JWT", "kid": current_jwk()["kid"]}
-    signing_input = (
-        b64url(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
-        + "."
-        + b64url(json.dumps(claims, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
-    )
-    return signing_input + "." + b64url(signing_key().sign(signing_input.encode()))
+    """A compact JWS over the canonical claims (sorted keys, no spaces), signed with the current key."""
+    key = signing_jwk()
+    header = {"alg": ALGORITHM, "typ": "JWT", "kid": key["kid"]}
+    token = jws.JWS(json.dumps(claims, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
+    token.add_signature(key, protected=json.dumps(header, separators=(",", ":"), sort_keys=True))
+    return token.serialize(compact=True)
 
 
 def verify_jws(token: str) -> dict:
@@ -57,27 +58,34 @@ def verify_jws(token: str) -> dict:
     token = (token or "").strip()
     if len(token) > MAX_RECEIPT_LENGTH:
         raise ReceiptError("the receipt is too large")
-    parts = token.split(".")
-    if len(parts) != 3:
+    if not _COMPACT_JWS.fullmatch(token):
         raise ReceiptError("not a JWS in compact serialisation")
+    signed = jws.JWS()
+    signed.allowed_algs = [ALGORITHM]
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        claims = json.loads(b64url_decode(parts[1]))
-        signature = b64url_decode(parts[2])
-    except (ValueError, UnicodeDecodeError) as exc:
+        signed.deserialize(token)
+        header = signed.jose_header
+    except (JWException, TypeError, ValueError) as exc:
         raise ReceiptError("the receipt is not well-formed base64url JSON") from exc
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise ReceiptError("the receipt is not well-formed")
-    if header.get("alg") != "EdDSA":
+    if header.get("alg") != ALGORITHM:
         raise ReceiptError("only EdDSA (Ed25519) receipts are accepted")
-    key = next((k for k in jwks()["keys"] if k["kid"] == header.get("kid")), None)
+    if "crit" in header or "b64" in header:
+        raise ReceiptError("the receipt requires header extensions this portal does not accept")
+    key_set = jwk.JWKSet()
+    for key in verification_keys():
+        key_set.add(key)
+    key = key_set.get_key(header.get("kid"))
     if key is None:
         raise ReceiptError("signed with a key this portal does not publish")
-    public = Ed25519PublicKey.from_public_bytes(b64url_decode(key["x"]))
     try:
-        public.verify(signature, f"{parts[0]}.{parts[1]}".encode())
-    except InvalidSignature as exc:
+        signed.verify(key, alg=ALGORITHM)
+        claims = json.loads(signed.payload)
+    except JWException as exc:
         raise ReceiptError("the signature does not match") from exc
+    except ValueError as exc:
+        raise ReceiptError("the receipt is not well-formed base64url JSON") from exc
+    if not isinstance(claims, dict):
+        raise ReceiptError("the receipt is not well-formed")
     return claims
 
 

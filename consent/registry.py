@@ -1,10 +1,11 @@
 """The personal-data registry: every installed model is classified here.
 
 Each app declares its models in ``<app>/personal_data.py`` (discovered at start-up),
-so consent/ never imports a domain app. A model is either personal data (how it
-names the member, what is exported, how it is erased) or explicitly not personal
-data with a reason. Export and erasure (issue: MyData) are driven by these rules
-alone; the system check ``consent.E001`` and a test fail on any unclassified model.
+so consent/ never imports a domain app; the models of portal/, theme/ and third-party
+apps, which sit below consent/, are classified in ``consent/personal_data.py``. A model
+is either personal data (how it names the member, what is exported, how it is erased)
+or explicitly not personal data with a reason. Export and erasure (issue: MyData) are
+driven by these rules alone; the system check ``consent.E001`` and a test fail on any unclassified model.
 """
 
 from __future__ import annotations
@@ -191,7 +192,8 @@ def check_registry(app_configs=None, **kwargs):
     errors = [
         checks.Error(
             f"{label} is not classified in the personal-data registry",
-            hint="Register it in its app's personal_data.py with consent.registry.register() or not_personal().",
+            hint="Register it in its app's personal_data.py (portal, theme and third-party models: consent/personal_data.py) "
+            "with consent.registry.register() or not_personal().",
             id="consent.E001",
         )
         for label in unclassified_models()

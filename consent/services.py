@@ -1,23 +1,20 @@
-"""Writes and hot-path checks of the privacy core: consent, double opt-in, pseudonyms, audit, notices.
+"""Writes of the privacy core: consent, double opt-in, notices, audit and re-identification.
 
-Other apps use ``has_consent(user, purpose_code)`` before any processing that needs consent and
-``pseudonym_for(user, domain)`` for everything that leaves the portal. Every change of consent is one
-ledger event (consent.ledger) plus an update of the ``MemberConsent`` projection in one transaction;
-``consent.events.consent_changed`` is sent after commit.
+Every change of consent is one ledger event (consent.ledger) plus an update of the ``MemberConsent``
+projection in one transaction; ``consent.events.consent_changed`` is sent after commit. The checks
+other apps call (``has_consent``) are in ``consent.selectors``, the newsletter's mail in
+``consent.newsletter``.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, router, transaction
-from django.db.models import Exists, F, OuterRef
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -35,138 +32,10 @@ from consent.models import (
     PseudonymMapping,
     Purpose,
 )
+from consent.newsletter import OptInError, opt_in_lookup, opt_in_mail_send, opt_in_token_hash
 from consent.pseudonyms import parse as parse_pseudonym
-from consent.pseudonyms import pseudonym_for  # noqa: F401  (public API: consent.services.pseudonym_for)
+from consent.selectors import UnknownPurpose, consent_memo_clear, current_notice, processing_restricted
 from consent.subjects import subject_for
-
-_MEMO = "_consent_memo"
-_known_purposes: set[str] = set()
-
-
-class UnknownPurpose(LookupError):
-    """A purpose code that no Purpose row carries (a typo in the caller, or a missing data migration)."""
-
-
-class OptInError(ValidationError):
-    """A double opt-in link that is unknown, used or expired."""
-
-
-# --- Checks ---------------------------------------------------------------------------------------
-
-
-def _require_known(code: str) -> None:
-    if code in _known_purposes:
-        return
-    _known_purposes.update(Purpose.objects.values_list("code", flat=True))
-    if code not in _known_purposes:
-        raise UnknownPurpose(f"unknown consent purpose {code!r}")
-
-
-# An objection to direct marketing (Art. 21(2), (3)) stops these purposes; a restriction (Art. 18) stops all.
-DIRECT_MARKETING_PURPOSES = ("newsletter", "crm_followup")
-
-
-def restriction_kinds_blocking(purpose_code: str) -> tuple[str, ...]:
-    """Which kinds of a standing ``dsar.ProcessingRestriction`` switch this purpose off."""
-    return ("restriction", "objection") if purpose_code in DIRECT_MARKETING_PURPOSES else ("restriction",)
-
-
-def _standing_restrictions(purpose_code: str):
-    from consent.dsar.models import ProcessingRestriction
-
-    return ProcessingRestriction.objects.filter(
-        lifted_at__isnull=True, kind__in=restriction_kinds_blocking(purpose_code)
-    )
-
-
-def _live_consents(purpose_code: str):
-    """Projection rows whose consent is live now: given, to the current notice, and not restricted."""
-    return MemberConsent.objects.filter(
-        purpose__code=purpose_code,
-        state=ConsentState.GRANTED,
-        notice_version__gte=F("purpose__required_notice_version"),
-    ).exclude(Exists(_standing_restrictions(purpose_code).filter(member_id=OuterRef("user_id"))))
-
-
-def has_consent(user, purpose_code: str) -> bool:
-    """Is the member's consent to ``purpose_code`` live now (given, confirmed, to the current notice)?
-
-    One indexed query on the projection (unique user + purpose) joined with the member's standing
-    processing restriction (a restriction switches every purpose off, an objection to direct
-    marketing the marketing ones), memoised on the user object for the rest of the request or task;
-    writes through this module clear the memo. Nothing is cached across processes, so a withdrawal or
-    restriction is in force for every web process and worker at once. Anonymous visitors have
-    consented to nothing; an unknown code raises ``UnknownPurpose``.
-    """
-    _require_known(purpose_code)
-    if user is None or not getattr(user, "is_authenticated", False) or not user.pk:
-        return False
-    memo = user.__dict__.setdefault(_MEMO, {})
-    if purpose_code not in memo:
-        alias = router.db_for_read(MemberConsent)
-        sql, params, slot = _has_consent_statement(alias, purpose_code)
-        params = list(params)
-        params[slot] = user.pk
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            memo[purpose_code] = cursor.fetchone() is not None
-    return memo[purpose_code]
-
-
-_UNUSED_USER_ID = -7_351_902_468  # stands for the member while the statement is compiled; never a primary key
-
-
-@functools.cache
-def _has_consent_statement(alias: str, purpose_code: str) -> tuple[str, tuple, int]:
-    """``has_consent``'s statement for one purpose, compiled once per process.
-
-    The ORM takes about 0.7 ms to compile this query and the database about 0.03 ms to answer it, so
-    the hot path binds the member's id into the compiled SQL instead. Everything baked in (the purpose
-    code, the restriction kinds that block it) is fixed for a purpose; the notice version is compared
-    in SQL.
-    """
-    query = _live_consents(purpose_code).filter(user_id=_UNUSED_USER_ID).values_list("pk")[:1].query
-    sql, params = query.get_compiler(alias).as_sql()
-    slots = [i for i, value in enumerate(params) if value == _UNUSED_USER_ID]
-    if len(slots) != 1:
-        raise RuntimeError(f"has_consent: cannot bind the member into {sql!r}")
-    return sql, tuple(params), slots[0]
-
-
-def live_consent(purpose_code: str, *, user_ref: str = "user") -> Exists:
-    """``has_consent`` as a query expression, for bulk selections (``user_ref`` is the path to the member)."""
-    _require_known(purpose_code)
-    return Exists(_live_consents(purpose_code).filter(user_id=OuterRef(user_ref)))
-
-
-def held_for_storage(member_ref: str = "member") -> Exists:
-    """True where the member (at ``member_ref``) is under a standing restriction of processing (Art. 18).
-
-    Restricted data may still be stored, and often the member asked for the restriction precisely so
-    that it is kept (Art. 18(1)(b), (c)): retention must not delete it while the restriction stands.
-    """
-    from consent.dsar.models import ProcessingRestriction, RestrictionKind
-
-    return Exists(
-        ProcessingRestriction.objects.filter(
-            lifted_at__isnull=True, kind=RestrictionKind.RESTRICTION, member_id=OuterRef(member_ref)
-        )
-    )
-
-
-def processing_restricted(user, purpose_code: str) -> bool:
-    """Does a standing restriction or objection keep this purpose off for the member (no re-grant meanwhile)?"""
-    return _standing_restrictions(purpose_code).filter(member_id=user.pk).exists()
-
-
-def consent_memo_clear(user) -> None:
-    """Forget the memoised answers of ``has_consent`` on this user object (after a restriction changed)."""
-    _forget_memo(user)
-
-
-def _forget_memo(user) -> None:
-    user.__dict__.pop(_MEMO, None)
-
 
 # --- Consent changes ---------------------------------------------------------------------------------
 
@@ -178,13 +47,6 @@ def _purpose(purpose) -> Purpose:
     if found is None:
         raise UnknownPurpose(f"unknown consent purpose {purpose!r}")
     return found
-
-
-def current_notice(purpose: Purpose) -> NoticeVersion:
-    notice = purpose.notices.order_by("-version").first()
-    if notice is None:
-        raise ValidationError(_("This purpose has no published notice yet."), code="no_notice")
-    return notice
 
 
 def _member(user) -> None:
@@ -241,11 +103,8 @@ def _record(
             "updated_at": event.created_at,
         },
     )
-    _forget_memo(user)
-    user_id, code, index = user.pk, purpose.code, event.index
-    transaction.on_commit(
-        lambda: consent_changed.send(sender=Purpose, user_id=user_id, purpose=code, state=state, event_index=index)
-    )
+    consent_memo_clear(user)
+    consent_changed.send_on_commit(user_id=user.pk, purpose=purpose.code, state=state, event_index=event.index)
     return event
 
 
@@ -352,10 +211,6 @@ def consent_set(*, user, purpose: str | Purpose, granted: bool, **kwargs) -> Con
 # --- Double opt-in -----------------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _opt_in_request(*, user, purpose, notice, channel, language, ip, user_agent) -> ConsentEvent:
     now = timezone.now()
     OptInToken.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
@@ -364,7 +219,7 @@ def _opt_in_request(*, user, purpose, notice, channel, language, ip, user_agent)
     row = OptInToken.objects.create(
         user=user,
         purpose=purpose,
-        token_hash=_token_hash(token),
+        token_hash=opt_in_token_hash(token),
         email=user.email,
         expires_at=now + timedelta(hours=hours),
     )
@@ -381,44 +236,8 @@ def _opt_in_request(*, user, purpose, notice, channel, language, ip, user_agent)
         token_id=row.token_hash[:16],
         now=now,
     )
-    user_id, purpose_id, preferred = user.pk, purpose.pk, user.preferred_language
-    transaction.on_commit(
-        lambda: _send_opt_in_mail(user_id=user_id, purpose_id=purpose_id, token=token, language=preferred, hours=hours)
-    )
+    opt_in_mail_send(user=user, purpose=purpose, token=token, hours=hours)
     return event
-
-
-def opt_in_url(token: str) -> str:
-    return settings.PORTAL_BASE_URL + reverse("consent:opt_in_confirm", args=[token])
-
-
-def _send_opt_in_mail(*, user_id: int, purpose_id: int, token: str, language: str, hours: int) -> None:
-    from portal.tasks import send_member_email
-
-    purpose = Purpose.objects.get(pk=purpose_id)
-    with translation.override(language):
-        subject = _("Please confirm: %(purpose)s") % {"purpose": purpose.name}
-        body = _(
-            'You asked to receive "%(purpose)s".\n\n'
-            "Please confirm by opening this link within %(hours)s hours:\n\n%(url)s\n\n"
-            "Until you confirm, you will get nothing from us. If this was not you, ignore this e-mail: "
-            "without confirmation nothing happens."
-        ) % {"purpose": purpose.name, "hours": hours, "url": opt_in_url(token)}
-    send_member_email.enqueue(user_id=user_id, subject=str(subject), body=str(body))
-
-
-def opt_in_lookup(token: str) -> OptInToken:
-    """The open opt-in of a token, or OptInError saying why it cannot be confirmed."""
-    row = OptInToken.objects.select_related("purpose", "user").filter(token_hash=_token_hash(token or "")).first()
-    if row is None:
-        raise OptInError(_("This confirmation link is not valid."), code="invalid")
-    if row.used_at is not None:
-        raise OptInError(_("This confirmation link was already used or replaced by a newer one."), code="used")
-    if row.expires_at <= timezone.now():
-        raise OptInError(
-            _("This confirmation link has expired. Subscribe again in the privacy centre."), code="expired"
-        )
-    return row
 
 
 def opt_in_confirm(*, token: str, ip: str = "", user_agent: str = "") -> ConsentEvent:
@@ -550,25 +369,3 @@ def pseudonym_reidentify(*, actor, pseudonym: str, reason: str):
         )
         audit_record(actor=actor, subject=member, action="reidentify", reason=reason, target=pseudonym)
     return member
-
-
-# --- Marketing mail ---------------------------------------------------------------------------------------
-
-
-def newsletter_send(*, subject: str, body: str) -> int:
-    """Queue one newsletter issue to every member whose newsletter consent is live; returns the count."""
-    from consent.tasks import send_marketing_email
-
-    _require_known("newsletter")
-    recipients = list(
-        _live_consents("newsletter")
-        .filter(user__is_active=True, user__erased_at__isnull=True)
-        .values_list("user_id", flat=True)
-    )
-    for user_id in recipients:
-        transaction.on_commit(
-            lambda user_id=user_id: send_marketing_email.enqueue(
-                user_id=user_id, purpose="newsletter", subject=subject, body=body
-            )
-        )
-    return len(recipients)

@@ -15,7 +15,7 @@ from portal.models import User
 @task(queue_name="email")
 def send_marketing_email(*, user_id: int, purpose: str, subject: str, body: str) -> bool:
     """Send one marketing e-mail if the consent is live at send time, with RFC 8058 one-click unsubscribe."""
-    from consent.services import has_consent
+    from consent.selectors import has_consent
     from consent.unsubscribe import unsubscribe_token
 
     user = User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()

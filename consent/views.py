@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from consent import selectors, services
+from consent import newsletter, selectors, services
 from consent.forms import ReceiptVerifyForm
 from consent.models import Channel, Purpose
 from consent.receipts import jwks as published_keys
@@ -140,7 +140,7 @@ def jwks(request):
 def opt_in_confirm(request, token: str):
     """GET shows the confirmation button (mail scanners follow links); POST confirms."""
     try:
-        row = services.opt_in_lookup(token)
+        row = newsletter.opt_in_lookup(token)
     except ValidationError as exc:
         if exc.code == "expired":
             services.consent_expire_pending()

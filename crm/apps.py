@@ -19,8 +19,8 @@ class CrmConfig(AppConfig):
         community_events.post_created.connect(receivers.on_post_created)
         chat_events.chat_tagged.connect(receivers.on_chat_tagged)
         idea_events.idea_tagged.connect(receivers.on_idea_tagged)
-        consent_changed.connect(receivers.on_consent_changed, dispatch_uid="crm.consent_changed")
-        member_erased.connect(receivers.on_member_erased, dispatch_uid="crm.member_erased")
+        consent_changed.connect(receivers.on_consent_changed)
+        member_erased.connect(receivers.on_member_erased)
         _schedule()
         staff = (
             "crm.view_interestcard",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portal import field_crypto
 
 # Namespace of the card keys: uuid5(namespace, "<source_type>:<source_id>:<tag>") is stable forever.
 CARD_NAMESPACE = uuid.UUID("6f4d3c2e-2b8a-5d7e-9f10-3c1a2b4d5e6f")
@@ -102,9 +105,7 @@ class CrmConnection(models.Model):
 
     def secrets(self) -> dict[str, str]:
         """The decrypted credentials (only adapters call this, at send time)."""
-        from crm.crypto import decrypt_json
-
-        return decrypt_json(self.credentials, aad=self._aad()) if self.credentials else {}
+        return json.loads(field_crypto.decrypt_text(self.credentials, aad=self._aad())) if self.credentials else {}
 
     def has_secret(self, name: str) -> bool:
         return bool(self.secrets().get(name))

@@ -6,7 +6,8 @@ import re
 
 from django.utils import timezone
 
-from consent.services import has_consent, pseudonym_for
+from consent.pseudonyms import pseudonym_for
+from consent.selectors import has_consent
 from crm.models import InterestCard, OutboxKind
 from portal.models import User
 from portal.pii import remove_personal_data

@@ -21,10 +21,10 @@ def on_post_created(*, post, **kwargs) -> None:
     services.thread_autotag(post=post)
 
 
-def on_consent_changed(sender, *, user_id, purpose, state, **kwargs) -> None:
+def on_consent_changed(*, user_id, purpose, state, **kwargs) -> None:
     services.consent_changed(user_id=user_id, purpose=purpose, state=state)
 
 
-def on_member_erased(sender=None, *, user_id: int, **kwargs) -> None:
+def on_member_erased(*, user_id: int, **kwargs) -> None:
     """Erasure finished in the privacy core: the CRM copies lose the identity now, not at the next sweep."""
     services.erased_members_redact()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ideas import permissions, selectors, services
 from ideas.forms import MergeForm, NoteForm, StatusForm
 from ideas.models import Board, Idea, Status
+from portal.forms import add_service_errors
 
 CONSOLE_PAGE_SIZE = 50
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -114,14 +115,6 @@ def review_idea(request, pk: int):
     return TemplateResponse(request, "ideas/admin/review_idea.html", _review_context(request, idea))
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @require_POST
 def set_status(request, pk: int):
     _require_console(request)
@@ -139,7 +132,7 @@ def set_status(request, pk: int):
                 tags=form.cleaned_data["tags"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if change is None:
                 messages.success(request, _("Tags saved."))
@@ -162,7 +155,7 @@ def add_note(request, pk: int):
         try:
             services.note_add(idea=idea, author=request.user, body=form.cleaned_data["body"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Note added."))
             return redirect("ideas_review_idea", pk=idea.pk)
@@ -189,10 +182,10 @@ def merge(request, pk: int):
                 services.idea_merge(
                     duplicate=duplicate, original=original, by=request.user, response=form.cleaned_data["response"]
                 )
-            except (ValidationError, PermissionDenied) as exc:
-                form.add_error(
-                    None, exc.messages if isinstance(exc, ValidationError) else (str(exc) or _("Not allowed."))
-                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or _("Not allowed."))
             else:
                 messages.success(
                     request,

@@ -7,10 +7,13 @@ class IdeasConfig(AppConfig):
     verbose_name = _("Ideas")
 
     def ready(self):
+        from ideas import search
+        from knowledgebase.extensions import add_search_source
         from portal.notifications import register_kind
         from portal.roles import Role, grant
 
         register_kind("idea_status", _("Status changes of ideas I voted for or follow"))
+        add_search_source(search.SOURCE)
         grant(
             Role.PRODUCT_MANAGER,
             "ideas.review_idea",

@@ -7,17 +7,18 @@ from django.utils.translation import gettext_lazy as _
 
 from ideas.models import Category, Status
 from ideas.services import BODY_MAX, COMMENT_MAX, HIDE_REASON_MAX, NOTE_MAX, RESPONSE_MAX, TITLE_MAX, TITLE_MIN
+from portal.pii_warning import PersonalDataWarningMixin
 
-PII_CHOICES = (("keep", _("Publish as written")), ("remove", _("Remove it and publish")))
 
+class IdeaForm(PersonalDataWarningMixin, forms.Form):
+    personal_data_fields = ("title", "body")
 
-class IdeaForm(forms.Form):
     title = forms.CharField(
         label=_("Title"),
         min_length=TITLE_MIN,
         max_length=TITLE_MAX,
         help_text=_("One sentence: what should the product do?"),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "data-similar-source": ""}),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     body = forms.CharField(
         label=_("Description"),
@@ -35,7 +36,7 @@ class IdeaForm(forms.Form):
             del self.fields["category"]
 
 
-class CommentForm(forms.Form):
+class CommentForm(PersonalDataWarningMixin, forms.Form):
     body = forms.CharField(
         label=_("Your comment"),
         max_length=COMMENT_MAX,

@@ -190,7 +190,7 @@ def demand_segments(idea: Idea, *, now=None) -> dict:
     Small groups are pooled into "other" when the pool reaches the minimum, otherwise left out,
     and no total is shown, so a hidden group cannot be worked out by subtraction.
     """
-    from consent.services import has_consent
+    from consent.selectors import has_consent
 
     now = now or timezone.now()
     voters = [
@@ -213,7 +213,7 @@ def demand_segments(idea: Idea, *, now=None) -> dict:
 
 def board_export_rows(board: Board):
     """One row per idea of the board with vote counts; members only as export pseudonyms."""
-    from consent.services import pseudonym_for
+    from consent.pseudonyms import pseudonym_for
 
     ideas = list(Idea.objects.filter(board=board).select_related("author", "merged_into", "category").order_by("pk"))
     voters: dict[int, list] = {i.pk: [] for i in ideas}

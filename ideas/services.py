@@ -24,6 +24,7 @@ from ideas.models import (
     Vote,
 )
 from portal import ratelimit
+from portal.events import enqueue_on_commit
 from portal.markup import render_markdown
 
 TITLE_MIN = 5
@@ -218,15 +219,14 @@ def idea_set_status(
         if tags is not None:
             _tags_set(idea=locked, tags=tags, by=by)
         if locked.status != status:
-            transaction.on_commit(lambda: _enqueue_status_notice(change.pk))
-            transaction.on_commit(
-                lambda: events.idea_status_changed.send(
-                    sender=Idea,
-                    idea_id=change.idea_id,
-                    from_status=change.from_status,
-                    to_status=change.to_status,
-                    changed_by_id=by.pk,
-                )
+            from ideas.tasks import notify_status_change
+
+            enqueue_on_commit(notify_status_change, change_id=change.pk)
+            events.idea_status_changed.send_on_commit(
+                idea_id=change.idea_id,
+                from_status=change.from_status,
+                to_status=change.to_status,
+                changed_by_id=by.pk,
             )
     idea.refresh_from_db()
     return change
@@ -240,13 +240,7 @@ def _tags_set(*, idea: Idea, tags: list[str], by) -> None:
     if not added:
         return
     for tag in idea.tags.filter(name__in=added).order_by("name"):
-        transaction.on_commit(lambda tag=tag: events.idea_tagged.send(idea=idea, tag=tag, actor=by))
-
-
-def _enqueue_status_notice(change_id: int) -> None:
-    from ideas.tasks import notify_status_change
-
-    notify_status_change.enqueue(change_id=change_id)
+        events.idea_tagged.send_on_commit(idea=idea, tag=tag, actor=by)
 
 
 def note_add(*, idea: Idea, author, body: str) -> InternalNote:
@@ -307,19 +301,14 @@ def idea_merge(*, duplicate: Idea, original: Idea, by, response: str = "") -> Id
             vote_count=Vote.objects.filter(idea=orig).count(),
             comment_count=Comment.objects.filter(idea=orig, hidden_at__isnull=True).count(),
         )
-        recipients = sorted(dup_voter_ids - {by.pk})
-        transaction.on_commit(lambda: _enqueue_merge_notice(dup.pk, orig.pk, recipients))
-        transaction.on_commit(
-            lambda: events.idea_merged.send(
-                sender=Idea, duplicate_id=dup.pk, original_id=orig.pk, moved_voter_ids=sorted(dup_voter_ids)
-            )
+        from ideas.tasks import notify_merge
+
+        enqueue_on_commit(
+            notify_merge, duplicate_id=dup.pk, original_id=orig.pk, user_ids=sorted(dup_voter_ids - {by.pk})
+        )
+        events.idea_merged.send_on_commit(
+            duplicate_id=dup.pk, original_id=orig.pk, moved_voter_ids=sorted(dup_voter_ids)
         )
     duplicate.refresh_from_db()
     original.refresh_from_db()
     return original
-
-
-def _enqueue_merge_notice(duplicate_id: int, original_id: int, user_ids: list[int]) -> None:
-    from ideas.tasks import notify_merge
-
-    notify_merge.enqueue(duplicate_id=duplicate_id, original_id=original_id, user_ids=user_ids)

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ideas import fragments, permissions, selectors, services
 from ideas.forms import CommentForm, HideCommentForm, IdeaForm
 from ideas.models import Board, Comment, Status
+from portal.forms import add_service_errors
 from portal.markup import render_markdown
-from portal.pii import find_personal_data, remove_personal_data
 
 PAGE_SIZE = 25
 
@@ -32,14 +32,6 @@ def _safe_next(request, fallback: str) -> str:
     ):
         return target
     return fallback
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @require_GET
@@ -108,19 +100,19 @@ def idea_new(request, slug: str):
     form = IdeaForm(request.POST or None, board=board_obj)
     step = request.POST.get("step", "")
     if request.method == "POST" and form.is_valid():
+        ready, findings = form.personal_data_step(publish_after_removal=True)
         data = form.cleaned_data
-        findings = find_personal_data(data["title"]) + find_personal_data(data["body"])
-        pii_action = request.POST.get("pii_action", "")
-        if step == "publish" and (not findings or pii_action in ("keep", "remove")):
-            title, body = data["title"], data["body"]
-            if pii_action == "remove":
-                title, body = remove_personal_data(title), remove_personal_data(body)
+        if step == "publish" and ready:
             try:
                 idea = services.idea_create(
-                    board=board_obj, author=request.user, title=title, body=body, category=data.get("category")
+                    board=board_obj,
+                    author=request.user,
+                    title=data["title"],
+                    body=data["body"],
+                    category=data.get("category"),
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
@@ -200,16 +192,12 @@ def comment_create(request, pk: int):
     form = CommentForm(request.POST)
     findings = []
     if form.is_valid():
-        body = form.cleaned_data["body"]
-        findings = find_personal_data(body)
-        pii_action = request.POST.get("pii_action", "")
-        if not findings or pii_action in ("keep", "remove"):
-            if pii_action == "remove":
-                body = remove_personal_data(body)
+        ready, findings = form.personal_data_step(publish_after_removal=True)
+        if ready:
             try:
-                services.comment_create(idea=idea, author=request.user, body=body)
+                services.comment_create(idea=idea, author=request.user, body=form.cleaned_data["body"])
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc) or _("You cannot comment on this idea."))
             else:

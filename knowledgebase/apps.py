@@ -8,8 +8,8 @@ class KnowledgebaseConfig(AppConfig):
     def ready(self):
         from wagtail.signals import page_published, page_unpublished
 
-        from community.extensions import add_panel
-        from knowledgebase import receivers
+        from community.extensions import add_chat_suggester, add_panel
+        from knowledgebase import receivers, search
         from portal.roles import Role, grant
 
         page_published.connect(receivers.purge_page_cache, dispatch_uid="kb-purge-on-publish")
@@ -25,6 +25,7 @@ class KnowledgebaseConfig(AppConfig):
             "wagtailsearchpromotions.view_searchpromotion",
         )
         grant(Role.MODERATOR, "knowledgebase.view_kbproduct")
-        # The thread page shows "answered in the knowledge base" / "promote"; the ask form suggests articles.
+        # The thread page shows "answered in the knowledge base" / "promote"; ask form and chat suggest articles.
         add_panel("thread_page", "knowledgebase/includes/thread_panel.html")
         add_panel("ask_form", "knowledgebase/includes/ask_suggestions.html")
+        add_chat_suggester(search.chat_suggestions)

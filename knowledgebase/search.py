@@ -1,20 +1,46 @@
-"""Query cleaning, excerpts and highlighting shared by the unified search and the suggestions."""
+"""The knowledge base's search: article suggestions, the unified search and the text helpers both use.
+
+Articles are matched and ranked by wagtail.search (PostgreSQL full-text search with the
+configured language's stemming and stop words; SQLite FTS5 with BM25 in development).
+Threads come from community/, which the knowledge base may read; other apps add their
+content through ``knowledgebase.extensions`` (ideas/ adds ideas).
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
+from wagtail.contrib.search_promotions.models import SearchPromotion
+from wagtail.search.backends import get_search_backend
+from wagtail.search.utils import normalise_query_string
+
+from community import permissions as community_permissions
+from community.models import Post, Thread
+from community.models.forum import PostStatus
+from knowledgebase.extensions import SEARCH_SOURCES, Hit
+from knowledgebase.models import KBArticlePage, KBArticleTag
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
 EXCERPT_CHARS = 220
+RESULTS_PER_TYPE = 20
+SUGGESTION_CANDIDATES = 30
+OWN_TYPES = ("article", "thread")
 WORD = re.compile(r"\w+", re.UNICODE)
+# Only to tell text with nothing worth searching for ("how do I ...?") without asking the database,
+# and to keep such words out of the highlighting; the search backend does its own stop words and stemming.
 STOP_WORDS = frozenset(
     "a an the and or of to in on at for with from is are be it my i how do does can what why when where "
     "der die das und oder zu im in am an auf für mit von ist sind ein eine wie was warum wann wo ich mein".split()
 )
+
+
+# --- text -------------------------------------------------------------------------------------
 
 
 def clean_query(raw: str | None) -> str:
@@ -62,3 +88,186 @@ def highlight(text: str, words: list[str]) -> SafeString:
     pattern = re.compile(r"(&#?\w+;)|(" + "|".join(re.escape(t) for t in terms) + ")", re.IGNORECASE | re.UNICODE)
     marked = pattern.sub(lambda m: m.group(1) or f"<mark>{m.group(2)}</mark>", escaped)
     return mark_safe(marked)  # noqa: S308 - escaped above
+
+
+# --- articles and suggestions -----------------------------------------------------------------
+
+
+def _matching_articles(words: list[str], *, operator: str, cap: int) -> list[KBArticlePage]:
+    """Live articles whose indexed title, summary, body, tags and products match the words, most relevant first."""
+    return list(
+        get_search_backend().search(
+            " ".join(words),
+            KBArticlePage.objects.live().only("title", "url_path", "path", "depth", "summary"),
+            operator=operator,
+        )[:cap]
+    )
+
+
+def article_suggestions(*, text: str, limit: int = 5) -> list[dict]:
+    """Live articles matching what a member is typing (a question title, a chat message): one query, two at most."""
+    words = significant_words(clean_query(text))
+    limit = max(1, min(int(limit), 10))
+    if not words:
+        return []
+    hits = _matching_articles(words, operator="and", cap=SUGGESTION_CANDIDATES)
+    if not hits and len(words) > 1:
+        hits = _matching_articles(words, operator="or", cap=SUGGESTION_CANDIDATES)
+    return [
+        {"title": page.title, "url": page.get_url(), "excerpt": excerpt(page.summary, words, length=160)}
+        for page in hits[:limit]
+    ]
+
+
+def chat_suggestions(text: str, limit: int) -> list[dict]:
+    """Articles for a member waiting in the live chat: what the knowledge base puts in community's chat slot."""
+    return article_suggestions(text=text, limit=limit)
+
+
+# --- unified search ---------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResults:
+    query: str
+    words: list[str]
+    hits: list[Hit]
+    promotions: list[dict]
+    facets: dict[str, list[tuple[str, int]]]
+    selected: dict[str, str]
+
+    @property
+    def total(self) -> int:
+        return len(self.hits)
+
+
+def _promotions(query: str) -> list[dict]:
+    normalised = normalise_query_string(query)
+    rows = SearchPromotion.objects.filter(query__query_string=normalised).select_related("page").order_by("sort_order")
+    return [
+        {
+            "title": promo.title,
+            "url": promo.page.get_url() if promo.page_id else promo.external_link_url,
+            "description": promo.description,
+        }
+        for promo in rows
+        if promo.page_id is None or promo.page.live
+    ]
+
+
+def _article_hits(words: list[str]) -> list[Hit]:
+    return [
+        Hit(type="article", key=page.pk, title=page.title, url=page.get_url(), text=page.summary)
+        for page in _matching_articles(words, operator="and", cap=RESULTS_PER_TYPE)
+    ]
+
+
+def _thread_hits(user, words: list[str]) -> list[Hit]:
+    """Threads the viewer may see whose title or published posts contain every word (one query).
+
+    Matched in the database rather than through the search index, which community's worker
+    updates after commit: a thread is found the moment it is posted, and so are threads
+    written in bulk without indexing.
+    """
+    visible = Thread.objects.filter(community_permissions.forum_visibility_q(user, "forum__")).filter(
+        community_permissions.thread_public_q(user)
+    )
+    condition = Q()
+    for word in words:
+        in_posts = Post.objects.filter(thread=OuterRef("pk"), status=PostStatus.PUBLISHED, body__icontains=word)
+        condition &= Q(title__icontains=word) | Q(Exists(in_posts))
+    question = (
+        Post.objects.filter(thread=OuterRef("pk"), is_question=True).order_by("created_at").values("body_html")[:1]
+    )
+    threads = (
+        visible.filter(condition)
+        .select_related("forum")
+        .annotate(question_text=Subquery(question))
+        .only("title", "accepted_post_id", "last_activity_at", "forum__name", "forum__product", "forum__slug")
+        .order_by(F("accepted_post").desc(nulls_last=True), "-last_activity_at", "-id")[:RESULTS_PER_TYPE]
+    )
+    return [
+        Hit(
+            type="thread",
+            key=t.pk,
+            title=t.title,
+            url=t.get_absolute_url(),
+            text=plain_text(t.question_text or ""),
+            products=[t.forum.product] if t.forum.product else [],
+            answered=bool(t.accepted_post_id),
+            meta=t.forum.name,
+        )
+        for t in threads
+    ]
+
+
+def _own_labels(keys: dict[str, list[int]]) -> list:
+    return [
+        KBArticlePage.products.through.objects.filter(kbarticlepage_id__in=keys["article"]).values_list(
+            Value("article"), F("kbarticlepage_id"), Value("product"), F("kbproduct__name")
+        ),
+        KBArticleTag.objects.filter(content_object_id__in=keys["article"]).values_list(
+            Value("article"), F("content_object_id"), Value("tag"), F("tag__name")
+        ),
+        Thread.tags.through.objects.filter(thread_id__in=keys["thread"]).values_list(
+            Value("thread"), F("thread_id"), Value("tag"), F("tag__name")
+        ),
+    ]
+
+
+def _attach_labels(hits: list[Hit]) -> None:
+    """Products and tags of every hit in one UNION query over the link tables of all sources."""
+    keys = {kind: [h.key for h in hits if h.type == kind] for kind in (*OWN_TYPES, *SEARCH_SOURCES)}
+    if not any(keys.values()):
+        return
+    queries = _own_labels(keys) + [source.labels(keys[kind]) for kind, source in SEARCH_SOURCES.items()]
+    rows = queries[0].union(*queries[1:], all=True)
+    by_key = {(h.type, h.key): h for h in hits}
+    for kind, key, label, name in rows:
+        hit = by_key.get((kind, int(key)))
+        if hit is None:
+            continue
+        target = hit.products if label == "product" else hit.tags
+        if name not in target:
+            target.append(name)
+
+
+def unified_search(*, user, query: str, type: str = "", product: str = "", tag: str = "") -> SearchResults:
+    """KB articles, forum threads and the other sources' content the viewer may see, with facets and promotions.
+
+    One query per type, one for the labels of all hits and one for the promotions: five with ideas.
+    """
+    cleaned = clean_query(query)
+    types = (*OWN_TYPES, *SEARCH_SOURCES)
+    selected = {"type": type if type in types else "", "product": product[:120], "tag": tag[:60]}
+    if not cleaned:
+        return SearchResults(query="", words=[], hits=[], promotions=[], facets={}, selected=selected)
+    words = significant_words(cleaned, limit=12) or [w.lower() for w in cleaned.split()][:12]
+    hits = _article_hits(words) + _thread_hits(user, words)
+    for source in SEARCH_SOURCES.values():
+        hits += source.hits(user=user, words=words, limit=RESULTS_PER_TYPE)
+    _attach_labels(hits)
+    facets = {
+        "type": Counter(h.type for h in hits),
+        "product": Counter(p for h in hits for p in h.products),
+        "tag": Counter(t for h in hits for t in h.tags),
+    }
+    shown = [
+        h
+        for h in hits
+        if (not selected["type"] or h.type == selected["type"])
+        and (not selected["product"] or selected["product"] in h.products)
+        and (not selected["tag"] or selected["tag"] in h.tags)
+    ]
+    for h in shown:
+        h.excerpt = excerpt(h.text, words)
+        h.title_html = highlight(h.title, words)
+        h.excerpt_html = highlight(h.excerpt, words)
+    return SearchResults(
+        query=cleaned,
+        words=words,
+        hits=shown,
+        promotions=_promotions(cleaned),
+        facets={name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) for name, counts in facets.items()},
+        selected=selected,
+    )

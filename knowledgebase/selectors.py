@@ -1,17 +1,13 @@
-"""Reads the knowledge base pages, the unified search and the suggestions need, with their prefetching."""
+"""Reads the knowledge base pages need, with their prefetching (searching lives in knowledgebase.search)."""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Case, CharField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
-from wagtail.contrib.search_promotions.models import SearchPromotion
-from wagtail.search.backends import get_search_backend
-from wagtail.search.utils import normalise_query_string
 
 from knowledgebase.models import (
     HelpfulVote,
@@ -22,16 +18,12 @@ from knowledgebase.models import (
     KBRelatedArticle,
     ThreadArticleLink,
 )
-from knowledgebase.search import clean_query, excerpt, highlight, plain_text, significant_words
 from portal.models import DELETED_MEMBER_HANDLE
 
-RESULTS_PER_TYPE = 20
-SUGGESTION_CANDIDATES = 30
 REVIEW_MAX_AGE_DAYS = 365
 REVIEW_MIN_VOTES = 3
 REVIEW_LOW_SCORE = 0.5
 FAQ_SIZE = 10
-TYPES = ("article", "thread", "idea")
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -206,248 +198,4 @@ def thread_article_link(*, thread_id: int) -> ThreadArticleLink | None:
         .select_related("article")
         .only("thread_id", "article__title", "article__url_path", "article__live", "article__path", "article__depth")
         .first()
-    )
-
-
-# --- suggestions ------------------------------------------------------------------------------
-
-
-def _matching_articles(words: list[str], *, operator: str, cap: int) -> list[KBArticlePage]:
-    """Live articles whose indexed text contains the words, ranked here by where the words occur.
-
-    The backend's own relevance ordering is skipped: on SQLite it re-runs the full-text match
-    once per candidate row; counting words in title and summary ranks well enough for a KB.
-    """
-    backend = get_search_backend()
-    found = list(
-        backend.search(
-            " ".join(words),
-            KBArticlePage.objects.live().only("title", "url_path", "path", "depth", "summary"),
-            operator=operator,
-            order_by_relevance=False,
-        )[:cap]
-    )
-
-    def rank(page):
-        title, summary = page.title.lower(), page.summary.lower()
-        return (-sum(3 * (w in title) + (w in summary) for w in words), page.title)
-
-    return sorted(found, key=rank)
-
-
-def article_suggestions(*, text: str, limit: int = 5) -> list[dict]:
-    """Live articles matching what a member is typing (a question title, a chat message): one query, two at most."""
-    words = significant_words(clean_query(text))
-    limit = max(1, min(int(limit), 10))
-    if not words:
-        return []
-    hits = _matching_articles(words, operator="and", cap=SUGGESTION_CANDIDATES)
-    if not hits and len(words) > 1:
-        hits = _matching_articles(words, operator="or", cap=SUGGESTION_CANDIDATES)
-    return [
-        {"title": page.title, "url": page.get_url(), "excerpt": excerpt(page.summary, words, length=160)}
-        for page in hits[:limit]
-    ]
-
-
-# --- unified search -----------------------------------------------------------------------------
-
-
-@dataclass
-class Hit:
-    """One search result of any type, already reduced to what the results page shows."""
-
-    type: str
-    title: str
-    url: str
-    excerpt: str
-    key: int
-    products: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    answered: bool = False
-    meta: str = ""
-
-
-@dataclass
-class SearchResults:
-    query: str
-    words: list[str]
-    hits: list[Hit]
-    promotions: list[dict]
-    facets: dict[str, list[tuple[str, int]]]
-    selected: dict[str, str]
-
-    @property
-    def total(self) -> int:
-        return len(self.hits)
-
-
-def _promotions(query: str) -> list[dict]:
-    normalised = normalise_query_string(query)
-    rows = SearchPromotion.objects.filter(query__query_string=normalised).select_related("page").order_by("sort_order")
-    return [
-        {
-            "title": promo.title,
-            "url": promo.page.get_url() if promo.page_id else promo.external_link_url,
-            "description": promo.description,
-        }
-        for promo in rows
-        if promo.page_id is None or promo.page.live
-    ]
-
-
-def _article_hits(words: list[str]) -> list[Hit]:
-    return [
-        Hit(
-            type="article",
-            title=page.title,
-            url=page.get_url(),
-            excerpt=excerpt(page.summary, words),
-            key=page.pk,
-        )
-        for page in _matching_articles(words, operator="and", cap=RESULTS_PER_TYPE)
-    ]
-
-
-def _word_filter(words: list[str], *fields: str) -> Q:
-    """Every word must appear in at least one of ``fields``."""
-    condition = Q()
-    for word in words:
-        any_field = Q()
-        for name in fields:
-            any_field |= Q(**{f"{name}__icontains": word})
-        condition &= any_field
-    return condition
-
-
-def _thread_hits(user, words: list[str]) -> list[Hit]:
-    """Threads the viewer may see whose title or published posts contain every word (one query)."""
-    from community import permissions as community_permissions
-    from community.models import Post, Thread
-    from community.models.forum import PostStatus
-
-    visible = Thread.objects.filter(community_permissions.forum_visibility_q(user, "forum__")).filter(
-        community_permissions.thread_public_q(user)
-    )
-    condition = Q()
-    for word in words:
-        in_posts = Post.objects.filter(thread=OuterRef("pk"), status=PostStatus.PUBLISHED, body__icontains=word)
-        condition &= Q(title__icontains=word) | Q(Exists(in_posts))
-    question = (
-        Post.objects.filter(thread=OuterRef("pk"), is_question=True).order_by("created_at").values("body_html")[:1]
-    )
-    threads = (
-        visible.filter(condition)
-        .select_related("forum")
-        .annotate(question_text=Subquery(question))
-        .only("title", "accepted_post_id", "last_activity_at", "forum__name", "forum__product", "forum__slug")
-        .order_by(F("accepted_post").desc(nulls_last=True), "-last_activity_at", "-id")[:RESULTS_PER_TYPE]
-    )
-    return [
-        Hit(
-            type="thread",
-            title=t.title,
-            url=t.get_absolute_url(),
-            excerpt=excerpt(plain_text(t.question_text or ""), words),
-            key=t.pk,
-            products=[t.forum.product] if t.forum.product else [],
-            answered=bool(t.accepted_post_id),
-            meta=t.forum.name,
-        )
-        for t in threads
-    ]
-
-
-def _idea_hits(user, words: list[str]) -> list[Hit]:
-    """Ideas from the member-facing list (merged duplicates left out) containing every word (one query)."""
-    from ideas import selectors as idea_selectors
-
-    ideas = (
-        idea_selectors.idea_list(board=None, user=None)
-        .filter(_word_filter(words, "title", "body"))
-        .select_related("board")[:RESULTS_PER_TYPE]
-    )
-    return [
-        Hit(
-            type="idea",
-            title=i.title,
-            url=i.get_absolute_url(),
-            excerpt=excerpt(i.body, words),
-            key=i.pk,
-            products=[i.board.name],
-            meta=i.get_status_display(),
-        )
-        for i in ideas
-    ]
-
-
-def _attach_labels(hits: list[Hit]) -> None:
-    """Products and tags of every hit in one UNION query over the three link tables."""
-    from taggit.models import TaggedItem
-
-    from community.models import Thread
-    from ideas.models import Idea
-
-    ids = {kind: [h.key for h in hits if h.type == kind] for kind in TYPES}
-    if not any(ids.values()):
-        return
-    from django.contrib.contenttypes.models import ContentType
-
-    idea_type = ContentType.objects.get_for_model(Idea)  # cached by Django after the first call
-    queries = [
-        KBArticlePage.products.through.objects.filter(kbarticlepage_id__in=ids["article"]).values_list(
-            Value("article"), F("kbarticlepage_id"), Value("product"), F("kbproduct__name")
-        ),
-        KBArticleTag.objects.filter(content_object_id__in=ids["article"]).values_list(
-            Value("article"), F("content_object_id"), Value("tag"), F("tag__name")
-        ),
-        Thread.tags.through.objects.filter(thread_id__in=ids["thread"]).values_list(
-            Value("thread"), F("thread_id"), Value("tag"), F("tag__name")
-        ),
-        TaggedItem.objects.filter(content_type_id=idea_type.pk, object_id__in=ids["idea"]).values_list(
-            Value("idea"), F("object_id"), Value("tag"), F("tag__name")
-        ),
-    ]
-    rows = queries[0].union(*queries[1:], all=True)
-    by_key = {(h.type, h.key): h for h in hits}
-    for kind, key, label, name in rows:
-        hit = by_key.get((kind, int(key)))
-        if hit is None:
-            continue
-        target = hit.products if label == "product" else hit.tags
-        if name not in target:
-            target.append(name)
-
-
-def unified_search(*, user, query: str, type: str = "", product: str = "", tag: str = "") -> SearchResults:
-    """KB articles, forum threads and ideas the viewer may see, with facets and promotions (five queries)."""
-    cleaned = clean_query(query)
-    selected = {"type": type if type in TYPES else "", "product": product[:120], "tag": tag[:60]}
-    if not cleaned:
-        return SearchResults(query="", words=[], hits=[], promotions=[], facets={}, selected=selected)
-    words = significant_words(cleaned, limit=12) or [w.lower() for w in cleaned.split()][:12]
-    hits = _article_hits(words) + _thread_hits(user, words) + _idea_hits(user, words)
-    _attach_labels(hits)
-    facets = {
-        "type": Counter(h.type for h in hits),
-        "product": Counter(p for h in hits for p in h.products),
-        "tag": Counter(t for h in hits for t in h.tags),
-    }
-    shown = [
-        h
-        for h in hits
-        if (not selected["type"] or h.type == selected["type"])
-        and (not selected["product"] or selected["product"] in h.products)
-        and (not selected["tag"] or selected["tag"] in h.tags)
-    ]
-    for h in shown:
-        h.title_html = highlight(h.title, words)
-        h.excerpt_html = highlight(h.excerpt, words)
-    return SearchResults(
-        query=cleaned,
-        words=words,
-        hits=shown,
-        promotions=_promotions(cleaned),
-        facets={name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) for name, counts in facets.items()},
-        selected=selected,
     )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from knowledgebase import permissions, selectors, services
 from knowledgebase.models import KBArticlePage, KBCategoryPage, KBIndexPage
+from knowledgebase.search import article_suggestions, unified_search
 from knowledgebase.visitor import session_voter_key
 from portal.ratelimit import RateLimited, hit
 
@@ -25,7 +26,7 @@ SUGGEST_PER_MINUTE = 120
 @require_GET
 def search(request):
     """The unified search page: KB, forum threads and ideas the viewer may see."""
-    results = selectors.unified_search(
+    results = unified_search(
         user=request.user,
         query=request.GET.get("q", ""),
         type=request.GET.get("type", ""),
@@ -52,7 +53,7 @@ def suggest(request):
         hit(f"kb-suggest:{client}", limit=SUGGEST_PER_MINUTE, window=60)
     except RateLimited as limited:
         return JsonResponse({"error": _("Too many requests."), "retry_after": limited.retry_after}, status=429)
-    return JsonResponse({"results": selectors.article_suggestions(text=text, limit=limit)})
+    return JsonResponse({"results": article_suggestions(text=text, limit=limit)})
 
 
 def _safe_next(request, fallback: str) -> str:

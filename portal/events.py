@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from django.db import transaction
 
@@ -61,7 +62,7 @@ class Event:
 
     def send_on_commit(self, **kwargs) -> None:
         """Send once the current transaction commits (at once outside one); dropped on rollback."""
-        transaction.on_commit(lambda: self.send(**kwargs))
+        transaction.on_commit(partial(self.send, **kwargs))
 
     def __repr__(self):
         return f"Event({self.name!r})"
@@ -73,4 +74,4 @@ def enqueue_on_commit(task, /, **kwargs) -> None:
     The worker must never see a task for a row it cannot read yet, nor one for a change that was
     rolled back.
     """
-    transaction.on_commit(lambda: task.enqueue(**kwargs))
+    transaction.on_commit(partial(task.enqueue, **kwargs))

@@ -1,4 +1,4 @@
-"""Account forms. No box is ever pre-ticked."""
+"""Account forms (no box is ever pre-ticked), and how every form shows a service's ValidationError."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import ratelimit
 from portal.models import User
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on ``form``: each error at its field, the rest above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 class SignupForm(forms.Form):

@@ -37,7 +37,11 @@ KEY_SPECS = (
     KeySpec("SECRET_KEY", "Django's secret key (sessions, CSRF, signed tokens)"),
     KeySpec("PSEUDONYM_KEYS", "versioned master keys for pseudonyms: 'version:key,...', highest version current"),
     KeySpec("RECEIPT_SIGNING_KEY", "Ed25519 private key (base64url of the 32-byte seed) signing consent receipts"),
-    KeySpec("FIELD_ENCRYPTION_KEY", "AES-256-GCM key (base64url, 32 bytes) for secrets stored in the database"),
+    KeySpec(
+        "FIELD_ENCRYPTION_KEY",
+        "versioned AES-256-GCM keys (base64url, 32 bytes) for secrets stored in the database: 'version:key,...', "
+        "highest version current; a single key without version is version 1",
+    ),
 )
 
 
@@ -69,10 +73,15 @@ def load_keys(*, debug: bool, var_dir: Path, environ=os.environ) -> dict[str, st
                 problems.append(f"{spec.env} is not set ({spec.description})")
             elif _is_development(value):
                 problems.append(f"{spec.env} is a development key; set a production key")
+            elif spec.env in VERSIONED_PARSERS:
+                try:
+                    VERSIONED_PARSERS[spec.env](value)
+                except ImproperlyConfigured as exc:
+                    problems.append(str(exc))
         keys[spec.env] = value
     if problems:
         raise ImproperlyConfigured(
-            "Refusing to start with DJANGO_DEBUG=0: "
+            "Refusing to start with production settings: "
             + "; ".join(problems)
             + ". Generate keys with: python manage.py generate_keys"
         )
@@ -84,7 +93,7 @@ def load_keys(*, debug: bool, var_dir: Path, environ=os.environ) -> dict[str, st
 
 
 def _dev_value(spec: KeySpec) -> str:
-    if spec.env == "PSEUDONYM_KEYS":
+    if spec.env in VERSIONED_PARSERS:
         return "1:" + spec.generate()
     return spec.generate()
 
@@ -100,16 +109,41 @@ def production_values() -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PSEUDONYM_KEYS": "1:" + _b64_key(),
         "RECEIPT_SIGNING_KEY": _b64_key(),
-        "FIELD_ENCRYPTION_KEY": _b64_key(),
+        "FIELD_ENCRYPTION_KEY": "1:" + _b64_key(),
     }
 
 
-def parse_pseudonym_keys(value: str) -> dict[int, bytes]:
-    """'1:key,2:key' -> {1: bytes, 2: bytes}."""
-    result = {}
+def parse_versioned_keys(value: str, *, setting: str, length: int | None = None) -> dict[int, bytes]:
+    """'1:key,2:key' -> {1: bytes, 2: bytes}; a malformed value names the setting and what is wrong with it."""
+    result: dict[int, bytes] = {}
     for item in filter(None, (p.strip() for p in value.split(","))):
-        version, _, key = item.partition(":")
-        result[int(version)] = decode_key(key)
+        version_text, _, key = item.partition(":")
+        if not version_text.isdigit() or int(version_text) < 1:
+            raise ImproperlyConfigured(f"{setting}: '{version_text}' is not a key version (1, 2, ...)")
+        version = int(version_text)
+        if version in result:
+            raise ImproperlyConfigured(f"{setting} lists key version {version} twice")
+        try:
+            result[version] = decode_key(key.strip())
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{setting}: key version {version} is not base64url") from exc
+        if length is not None and len(result[version]) != length:
+            raise ImproperlyConfigured(f"{setting}: key version {version} is not {length} bytes long")
     if not result:
-        raise ImproperlyConfigured("PSEUDONYM_KEYS holds no key")
+        raise ImproperlyConfigured(f"{setting} holds no key")
     return result
+
+
+def parse_pseudonym_keys(value: str) -> dict[int, bytes]:
+    """PSEUDONYM_KEYS: '1:key,2:key', the highest version current."""
+    return parse_versioned_keys(value, setting="PSEUDONYM_KEYS")
+
+
+def parse_field_keys(value: str) -> dict[int, bytes]:
+    """FIELD_ENCRYPTION_KEY: one key (version 1, the form before key versions) or '1:key,2:key'."""
+    if value.strip() and ":" not in value:
+        value = "1:" + value.strip()
+    return parse_versioned_keys(value, setting="FIELD_ENCRYPTION_KEY", length=32)
+
+
+VERSIONED_PARSERS = {"PSEUDONYM_KEYS": parse_pseudonym_keys, "FIELD_ENCRYPTION_KEY": parse_field_keys}

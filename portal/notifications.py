@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from portal.events import enqueue_on_commit
 from portal.models import Notification, NotificationPreference, User
 
 
@@ -75,7 +76,7 @@ def notification_send(*, recipient: User, kind: str, title: str, url: str = "", 
 
         link = f"{settings.PORTAL_BASE_URL}{url}" if url.startswith("/") else url
         text = "\n\n".join(filter(None, [body or title, link]))
-        transaction.on_commit(lambda: send_member_email.enqueue(user_id=recipient.pk, subject=title[:200], body=text))
+        enqueue_on_commit(send_member_email, user_id=recipient.pk, subject=title[:200], body=text)
     return notification
 
 

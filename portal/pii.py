@@ -1,7 +1,9 @@
 """Spot text that looks like contact or bank data before a member publishes it.
 
 Used by every posting path (forum posts, idea descriptions and comments, chat) to warn
-the member and offer to remove it; the member decides.
+the member and offer to remove it; the member decides. Phone numbers are recognised by
+libphonenumber (``phonenumbers``) and IBANs validated by ``python-stdnum``, so order numbers,
+dates, IP addresses, versions and prices are not mistaken for them.
 """
 
 from __future__ import annotations
@@ -9,12 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import phonenumbers
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from stdnum import iban
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}\b")
-# International or national numbers with at least 7 digits, allowing spaces, dashes, slashes, dots and brackets.
-PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[\s\-/.()]*\d){6,14}(?!\w)")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b")
+# Where an IBAN may start; how far it runs is settled by validating the candidates (see _ibans).
+IBAN_START = re.compile(r"\b[A-Z]{2}\d{2}", re.IGNORECASE)
+IBAN_TAIL = re.compile(r"(?: ?[A-Z0-9]){11,30}", re.IGNORECASE)
+# libphonenumber skips slash-separated dates and time stamps but reads a German date such as
+# 05.11.2024 as a number in Hanover (0511); a day.month.year (or with dashes) is never a phone number.
+DATE = re.compile(r"\b(?:0?[1-9]|[12]\d|3[01])([.-])(?:0?[1-9]|1[0-2])\1(?:\d{4}|\d{2})\b")
 
 KIND_LABELS = {"email": _("e-mail address"), "phone": _("phone number"), "iban": _("IBAN")}
 
@@ -31,36 +39,52 @@ class Finding:
         return str(KIND_LABELS[self.kind])
 
 
-def _iban_valid(candidate: str) -> bool:
-    compact = candidate.replace(" ", "")
-    if not 15 <= len(compact) <= 34:
-        return False
-    rearranged = compact[4:] + compact[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(digits) % 97 == 1
+def _ibans(text: str) -> list[tuple[int, int]]:
+    """Spans of valid IBANs, compact or in groups of four, the longest valid reading at each start."""
+    spans: list[tuple[int, int]] = []
+    for start in IBAN_START.finditer(text):
+        if spans and start.start() < spans[-1][1]:
+            continue
+        tail = IBAN_TAIL.match(text, start.end())
+        if tail is None:
+            continue
+        ends = [start.end() + m.end() for m in re.finditer(r"[A-Z0-9]", tail.group(0), re.IGNORECASE)]
+        for end in reversed(ends[10:]):
+            if (end == len(text) or not text[end].isalnum()) and iban.is_valid(text[start.start() : end]):
+                spans.append((start.start(), end))
+                break
+    return spans
+
+
+def _phone_numbers(text: str) -> list[tuple[int, int]]:
+    """Spans of valid phone numbers: international ones for every country, national ones for PII_PHONE_REGIONS."""
+    spans = set()
+    for region in settings.PII_PHONE_REGIONS:
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            if not DATE.search(match.raw_string):
+                spans.add((match.start, match.end))
+    # A number read in two regions may be found with different extents; the longest reading wins.
+    return sorted(spans, key=lambda span: (span[0], span[0] - span[1]))
 
 
 def find_personal_data(text: str) -> list[Finding]:
     """Every e-mail address, phone number and valid IBAN in ``text``, in order, without overlaps."""
+    text = text or ""
     findings: list[Finding] = []
     taken: list[tuple[int, int]] = []
 
-    def add(kind, match):
-        start, end = match.span()
+    def add(kind: str, start: int, end: int) -> None:
         if any(s < end and start < e for s, e in taken):
             return
         taken.append((start, end))
-        findings.append(Finding(kind=kind, text=match.group(0), start=start, end=end))
+        findings.append(Finding(kind=kind, text=text[start:end], start=start, end=end))
 
-    for match in IBAN.finditer(text or ""):
-        if _iban_valid(match.group(0)):
-            add("iban", match)
-    for match in EMAIL.finditer(text or ""):
-        add("email", match)
-    for match in PHONE.finditer(text or ""):
-        digits = re.sub(r"\D", "", match.group(0))
-        if 7 <= len(digits) <= 15 and not re.fullmatch(r"(19|20)\d{2}", digits):
-            add("phone", match)
+    for start, end in _ibans(text):
+        add("iban", start, end)
+    for match in EMAIL.finditer(text):
+        add("email", *match.span())
+    for start, end in _phone_numbers(text):
+        add("phone", start, end)
     return sorted(findings, key=lambda f: f.start)
 
 

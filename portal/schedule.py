@@ -19,6 +19,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from portal.events import enqueue_on_commit
+
 
 @dataclass(frozen=True)
 class Job:
@@ -66,7 +68,7 @@ def enqueue_due(*, now=None, only: set[str] | None = None) -> list[str]:
             row.last_enqueued_at = now
             row.runs += 1
             row.save(update_fields=["last_enqueued_at", "runs"])
-            transaction.on_commit(job.task.enqueue)
+            enqueue_on_commit(job.task)
         enqueued.append(job.name)
     return enqueued
 

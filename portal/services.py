@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal.events import enqueue_on_commit
 from portal.handles import is_valid_handle
 from portal.models import User
 from portal.roles import Role
@@ -35,11 +36,12 @@ def user_signup(*, email: str, password: str, preferred_language: str) -> User:
             raise ValidationError(_("An account with this e-mail address already exists."), code="duplicate")
         user = User.objects.create_user(email=email, password=password, preferred_language=preferred_language)
         user.groups.add(Group.objects.get(name=Role.CUSTOMER))
-        transaction.on_commit(lambda: send_confirmation(user))
+        send_confirmation(user)
     return user
 
 
 def send_confirmation(user: User) -> None:
+    """Mail the confirmation link once the account is committed; a rolled-back sign-up gets no mail."""
     from portal.tasks import send_address_email
 
     with translation.override(user.preferred_language):
@@ -48,7 +50,7 @@ def send_confirmation(user: User) -> None:
             "Welcome to the community!\n\nPlease confirm your e-mail address by opening this link "
             "(valid for 3 days):\n\n%(url)s\n\nYour public handle is @%(handle)s. If you did not sign up, ignore this e-mail."
         ) % {"url": confirmation_url(user), "handle": user.handle}
-    send_address_email.enqueue(to=user.email, subject=str(subject), body=str(body))
+    enqueue_on_commit(send_address_email, to=user.email, subject=str(subject), body=str(body))
 
 
 def user_confirm_email(*, token: str) -> User:
@@ -73,7 +75,7 @@ def user_resend_confirmation(*, email: str) -> None:
     """Send the link again to an unconfirmed account; silent for unknown addresses (no enumeration)."""
     user = User.objects.filter(email__iexact=email.strip(), email_confirmed_at__isnull=True, is_active=True).first()
     if user:
-        transaction.on_commit(lambda: send_confirmation(user))
+        send_confirmation(user)
 
 
 def user_profile_update(*, user: User, first_name: str, last_name: str, preferred_language: str) -> User:

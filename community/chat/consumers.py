@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from community.chat import live, permissions, selectors, services
 from community.chat.models import Chat, ChatStatus, MessageKind
+from portal import pii_warning
 from portal.consumers import BroadcastDispatchMixin
 
 MAX_FRAME_CHARS = 16_000
@@ -248,6 +249,17 @@ class ChatConsumer(FrameMixin, AsyncWebsocketConsumer):
 
     def handle_message(self, user, chat, content):
         body = self._field(content, "body")
+        if user.pk == chat.member_id and chat.is_open and isinstance(body, str):
+            # Only the member is warned: support staff share contact details as part of their work.
+            found = pii_warning.review(content, body)
+            if found.held:
+                client_id = content.get("client_id")
+                return {
+                    "type": "pii_warning",
+                    "client_id": client_id if isinstance(client_id, str) else "",
+                    "findings": found.payload(),
+                }
+            body = found.applied(body)
         message, created = services.message_post(
             chat=chat, author=user, body=body, client_id=content.get("client_id", "")
         )

@@ -6,10 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from community.chat.models import BODY_MAX, TOPIC_MAX
+from portal.pii_warning import PersonalDataWarningMixin
 
 
-class ChatStartForm(forms.Form):
+class ChatStartForm(PersonalDataWarningMixin, forms.Form):
     """A topic and the first message."""
+
+    personal_data_fields = ("topic", "body")
 
     topic = forms.CharField(
         label=_("Topic"), max_length=TOPIC_MAX, help_text=_("A few words, e.g. “Invoice is missing”.")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,16 @@ def send(group: str, event: dict) -> None:
         async_to_sync(layer.group_send)(group, event)
     except Exception:
         logger.exception("Chat broadcast to %s failed", group)
+
+
+def send_on_commit(group: str, event: dict) -> None:
+    """Hand ``event`` to ``group`` once the transaction commits; a rolled-back write is never announced."""
+    transaction.on_commit(partial(send, group, event))
+
+
+def queue_changed_on_commit() -> None:
+    """Consoles and waiting members re-read the queue only when the change is visible to their reads."""
+    transaction.on_commit(queue_changed)
 
 
 def queue_changed() -> None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from community import extensions
 from community.chat.models import OPEN_STATUSES, Chat, ChatMessage, ChatSettings, ChatStatus, MessageKind
 
 logger = logging.getLogger(__name__)
@@ -168,14 +169,11 @@ def transcript_text(chat: Chat) -> str:
 
 
 def kb_suggestions(text: str, *, limit: int = 3) -> list[dict]:
-    """Knowledge-base articles for what the member wrote; empty when the knowledge base is unavailable."""
-    try:
-        from knowledgebase.selectors import article_suggestions
-    except ImportError:
-        return []
-    try:
-        found = article_suggestions(text=text, limit=limit)
-    except Exception:  # noqa: BLE001 - suggestions are a courtesy, never a reason to fail the chat
-        logger.exception("Knowledge-base suggestions failed")
-        return []
-    return [{"title": str(s.get("title", "")), "url": str(s.get("url") or "")} for s in found if s.get("url")]
+    """Articles the apps in the chat slot suggest for what the member wrote; empty when none is installed."""
+    found: list[dict] = []
+    for suggester in extensions.CHAT_SUGGESTERS:
+        try:
+            found.extend(suggester(text, limit))
+        except Exception:  # noqa: BLE001 - suggestions are a courtesy, never a reason to fail the chat
+            logger.exception("Chat suggestions failed")
+    return [{"title": str(s.get("title", "")), "url": str(s.get("url") or "")} for s in found if s.get("url")][:limit]

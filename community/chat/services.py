@@ -151,7 +151,7 @@ def _broadcast_message(chat: Chat, message: ChatMessage, handle: str = "") -> No
     if message.kind != MessageKind.SYSTEM:
         # Serialised once here rather than once per socket: the same bytes go to every listener.
         event["frame"] = json.dumps({"type": "message", "message": payload}, separators=(",", ":"))
-    transaction.on_commit(lambda: live.send(live.chat_group(chat.pk), event))
+    live.send_on_commit(live.chat_group(chat.pk), event)
 
 
 def _broadcast_state(chat: Chat, *, queue: bool = True) -> None:
@@ -162,14 +162,9 @@ def _broadcast_state(chat: Chat, *, queue: bool = True) -> None:
         "thread_offer": bool(chat.thread_offer_forum_id and not chat.thread_id),
         "thread_url": chat.thread.get_absolute_url() if chat.thread_id and chat.thread else "",
     }
-    chat_id = chat.pk
-
-    def effects():
-        live.send(live.chat_group(chat_id), {"type": "chat.state", "state": state})
-        if queue:
-            live.queue_changed()
-
-    transaction.on_commit(effects)
+    live.send_on_commit(live.chat_group(chat.pk), {"type": "chat.state", "state": state})
+    if queue:
+        live.queue_changed_on_commit()
 
 
 def _locked(chat: Chat) -> Chat:
@@ -211,7 +206,7 @@ def chat_start(*, member: User, topic: str, body: str, now=None) -> Chat:
     )
     _append(chat=chat, kind=MessageKind.MEMBER, author=member, body=body, html=html)
     _system(chat, "waiting")
-    transaction.on_commit(live.queue_changed)
+    live.queue_changed_on_commit()
     return chat
 
 
@@ -238,7 +233,7 @@ def _offline_message(*, member: User, topic: str, body: str, config: ChatSetting
         created_at=now,
         thread=thread,
     )
-    transaction.on_commit(live.queue_changed)
+    live.queue_changed_on_commit()
     return chat
 
 
@@ -298,14 +293,14 @@ def messages_mark_delivered(*, chat: Chat, reader: User, up_to_seq) -> int:
                 "seq": up_to_seq,
                 "kind": MessageKind.STAFF if reader.pk == chat.member_id else MessageKind.MEMBER,
             }
-            transaction.on_commit(lambda: live.send(live.chat_group(chat.pk), event))
+            live.send_on_commit(live.chat_group(chat.pk), event)
     return count
 
 
 @transaction.atomic
 def chat_close(*, chat: Chat, actor: User, now=None) -> Chat:
     """End the chat; whether the transcript is kept follows the member's ``chat_transcript`` consent."""
-    from consent.services import has_consent
+    from consent.selectors import has_consent
 
     chat = _locked(chat)
     if not permissions.can_close_chat(actor, chat):
@@ -319,7 +314,7 @@ def chat_close(*, chat: Chat, actor: User, now=None) -> Chat:
     message = _system(chat, "closed", actor.public_name)
     _broadcast_message(chat, message)
     _broadcast_state(chat)
-    transaction.on_commit(lambda: events.chat_closed.send(chat=chat, actor=actor))
+    events.chat_closed.send_on_commit(chat=chat, actor=actor)
     return chat
 
 
@@ -421,8 +416,8 @@ def chat_tag_add(*, chat: Chat, actor: User, name) -> ChatTag | None:
         raise ValidationError({"tag": _("A chat has at most %(max)d tags.") % {"max": 5}})
     tag = ChatTag.objects.create(chat=chat, name=name, slug=slug, added_by=actor)
     event = {"type": "chat.tags", "tags": list(chat.tags.values_list("name", flat=True))}
-    transaction.on_commit(lambda: live.send(live.chat_group(chat.pk), event))
-    transaction.on_commit(lambda: events.chat_tagged.send(chat=chat, tag=tag, actor=actor))
+    live.send_on_commit(live.chat_group(chat.pk), event)
+    events.chat_tagged.send_on_commit(chat=chat, tag=tag, actor=actor)
     return tag
 
 
@@ -455,7 +450,7 @@ def retention_queryset(*, cutoff, consented: bool):
     withdrawn consent moves a kept transcript to the short period. Neither deletes the chats of a
     member under a restriction of processing (Art. 18): they are stored until the DPO lifts it.
     """
-    from consent.services import held_for_storage, live_consent
+    from consent.selectors import held_for_storage, live_consent
 
     queryset = (
         Chat.objects.exclude(status__in=OPEN_STATUSES)

@@ -14,6 +14,7 @@ from community.chat import permissions, selectors, services
 from community.chat.forms import ChatStartForm
 from community.chat.models import CannedReply, ChatSettings, ChatStatus, MessageKind
 from community.services import PostingBlocked
+from portal.forms import add_service_errors
 
 
 def _client_strings() -> dict:
@@ -59,14 +60,16 @@ def chat_home(request):
     if open_chat is not None:
         return redirect(open_chat.get_absolute_url())
     form = ChatStartForm(request.POST or None)
+    ready, findings = False, []
     if request.method == "POST" and form.is_valid():
+        ready, findings = form.personal_data_step(publish_after_removal=True)
+    if ready:
         try:
             chat = services.chat_start(
                 member=request.user, topic=form.cleaned_data["topic"], body=form.cleaned_data["body"]
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         except services.ChatRateLimited as exc:
             form.add_error(None, str(exc))
         except PostingBlocked as exc:
@@ -88,6 +91,7 @@ def chat_home(request):
         "chat/chat_home.html",
         {
             "form": form,
+            "findings": findings,
             "is_open": ChatSettings.load().is_open(),
             "earlier": selectors.chats_of_member(member=request.user),
             "chat_strings": _client_strings(),

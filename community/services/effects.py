@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from community import events
 from community.models import (
     Post,
 )
+from portal.events import enqueue_on_commit
 
 
 def _after_publish(post: Post) -> None:
     """Index, notify and broadcast once the post is committed and visible."""
     from community import live, tasks
 
-    def effects():
-        live.broadcast_post(post)
-        tasks.post_published.enqueue(post_id=post.pk)
-        if events.post_created.has_receivers:
-            events.post_created.send(post=post)
-
-    transaction.on_commit(effects)
+    live.broadcast_post_on_commit(post)
+    enqueue_on_commit(tasks.post_published, post_id=post.pk)
+    events.post_created.send_on_commit(post=post)
 
 
 def _reindex(*objects) -> None:
     from community import tasks
 
     refs = [(obj._meta.label, obj.pk) for obj in objects]
-    transaction.on_commit(lambda: tasks.reindex.enqueue(refs=refs))
+    enqueue_on_commit(tasks.reindex, refs=refs)

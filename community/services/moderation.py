@@ -22,6 +22,7 @@ from community.models.moderation import ModerationActionKind
 from community.services.counters import forum_recount, thread_recount
 from community.services.effects import _after_publish, _reindex
 from community.services.posting import _refresh_tag_labels
+from portal.events import enqueue_on_commit
 from portal.models import User
 
 
@@ -48,11 +49,8 @@ def _notify_moderation(*, member, message: str, params: dict, url: str, reason: 
         return
     from community import tasks
 
-    member_id = member.pk
-    transaction.on_commit(
-        lambda: tasks.moderation_notice.enqueue(
-            user_id=member_id, message=message, params=params, url=url, reason=reason
-        )
+    enqueue_on_commit(
+        tasks.moderation_notice, user_id=member.pk, message=message, params=params, url=url, reason=reason
     )
 
 
@@ -273,7 +271,7 @@ def thread_merge(*, source: Thread, target: Thread, moderator: User, reason: str
     )
     from community import tasks
 
-    transaction.on_commit(lambda: tasks.reindex.enqueue(refs=[("community.Post", pk) for pk in moved]))
+    enqueue_on_commit(tasks.reindex, refs=[("community.Post", pk) for pk in moved])
     return target
 
 

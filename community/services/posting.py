@@ -36,6 +36,7 @@ from community.services.rules import (
     _settings,
 )
 from portal import ratelimit
+from portal.events import enqueue_on_commit
 from portal.markup import render_markdown
 from portal.models import User
 
@@ -185,12 +186,8 @@ def answer_accept(*, thread: Thread, post: Post, actor: User) -> Thread:
     if previous != post.pk:
         from community import tasks
 
-        transaction.on_commit(
-            lambda: (
-                tasks.answer_accepted.enqueue(post_id=post.pk, actor_id=actor.pk),
-                events.answer_accepted.send(thread=thread, post=post, actor=actor),
-            )
-        )
+        enqueue_on_commit(tasks.answer_accepted, post_id=post.pk, actor_id=actor.pk)
+        events.answer_accepted.send_on_commit(thread=thread, post=post, actor=actor)
     return thread
 
 
@@ -243,7 +240,7 @@ def _tag_add(*, thread: Thread, name: str, actor: User | None, automatic: bool) 
         raise ValidationError({"tag": _("A thread has at most %(max)d tags.") % {"max": MAX_TAGS_PER_THREAD}})
     thread.tags.add(tag)
     _refresh_tag_labels(thread)
-    transaction.on_commit(lambda: events.thread_tagged.send(thread=thread, tag=tag, actor=actor, automatic=automatic))
+    events.thread_tagged.send_on_commit(thread=thread, tag=tag, actor=actor, automatic=automatic)
     return tag
 
 

@@ -91,20 +91,100 @@ class RequestCreateView(ConsoleView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-ACTIONS = (
-    "assign",
-    "send_code",
-    "start",
-    "complete",
-    "reject",
-    "extend",
-    "note",
-    "export",
-    "erase",
-    "restrict",
-    "lift",
-    "rectify",
-)
+# A handler that binds a form puts it into ``forms``, so a refused step shows the form again with its errors.
+
+
+def _assign(request, item, forms) -> None:
+    services.request_assign(request=item, actor=request.user, assignee=request.user)
+
+
+def _send_code(request, item, forms) -> None:
+    services.verification_send(request=item, actor=request.user)
+    messages.success(request, _("A code was sent to the member's account address."))
+
+
+def _start(request, item, forms) -> None:
+    services.request_transition(request=item, to=RequestState.IN_PROGRESS, actor=request.user)
+
+
+def _complete(request, item, forms) -> None:
+    services.request_transition(
+        request=item, to=RequestState.COMPLETED, actor=request.user, note=request.POST.get("note", "")
+    )
+
+
+def _reject(request, item, forms) -> None:
+    services.request_transition(
+        request=item, to=RequestState.REJECTED, actor=request.user, note=request.POST.get("note", "")
+    )
+
+
+def _extend(request, item, forms) -> None:
+    form = forms["extend_form"] = ExtendForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Give the length and the reason of the extension."))
+    services.request_extend(
+        request=item, actor=request.user, months=form.cleaned_data["months"], reason=form.cleaned_data["reason"]
+    )
+    messages.success(request, _("The request is extended and the member was told why."))
+
+
+def _note(request, item, forms) -> None:
+    form = forms["note_form"] = NoteForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Write a note."))
+    services.request_note(request=item, actor=request.user, note=form.cleaned_data["note"])
+
+
+def _export(request, item, forms) -> None:
+    services.request_run_export(request=item, actor=request.user)
+    messages.success(request, _("The export is being built and attached to the request."))
+
+
+def _erase(request, item, forms) -> None:
+    services.request_run_erasure(request=item, actor=request.user)
+    messages.success(request, _("The member was erased. The report is attached."))
+
+
+def _restrict(request, item, forms) -> None:
+    count = services.request_restrict(request=item, actor=request.user)
+    messages.success(
+        request,
+        _("Processing stopped until you lift the restriction (%(count)s consents withdrawn).") % {"count": count},
+    )
+
+
+def _lift(request, item, forms) -> None:
+    form = forms["lift_form"] = LiftRestrictionForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Write down why the restriction ends (at least 10 characters)."))
+    found = permissions.access_restriction(item.member, form.cleaned_data["restriction"])
+    restrictions.restriction_lift(restriction=found, actor=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, _("The restriction is lifted; the member was told why."))
+
+
+def _rectify(request, item, forms) -> None:
+    form = forms["rectify_form"] = RectifyForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Check the corrected data."))
+    services.request_rectify(request=item, actor=request.user, **form.cleaned_data)
+    messages.success(request, _("The member's data was corrected."))
+
+
+ACTIONS = {
+    "assign": _assign,
+    "send_code": _send_code,
+    "start": _start,
+    "complete": _complete,
+    "reject": _reject,
+    "extend": _extend,
+    "note": _note,
+    "export": _export,
+    "erase": _erase,
+    "restrict": _restrict,
+    "lift": _lift,
+    "rectify": _rectify,
+}
 
 
 class RequestDetailView(ConsoleView):
@@ -149,64 +229,12 @@ class RequestDetailView(ConsoleView):
 
     def post(self, request, request_id):
         item = self._request(request_id)
-        action = request.POST.get("action")
+        handler = ACTIONS.get(request.POST.get("action"))
         forms = {}
         try:
-            if action == "assign":
-                services.request_assign(request=item, actor=request.user, assignee=request.user)
-            elif action == "send_code":
-                services.verification_send(request=item, actor=request.user)
-                messages.success(request, _("A code was sent to the member's account address."))
-            elif action == "start":
-                services.request_transition(request=item, to=RequestState.IN_PROGRESS, actor=request.user)
-            elif action in ("complete", "reject"):
-                to = RequestState.COMPLETED if action == "complete" else RequestState.REJECTED
-                services.request_transition(request=item, to=to, actor=request.user, note=request.POST.get("note", ""))
-            elif action == "extend":
-                form = forms["extend_form"] = ExtendForm(request.POST)
-                if form.is_valid():
-                    services.request_extend(
-                        request=item,
-                        actor=request.user,
-                        months=form.cleaned_data["months"],
-                        reason=form.cleaned_data["reason"],
-                    )
-                    messages.success(request, _("The request is extended and the member was told why."))
-                else:
-                    raise ValidationError(_("Give the length and the reason of the extension."))
-            elif action == "note":
-                form = forms["note_form"] = NoteForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_("Write a note."))
-                services.request_note(request=item, actor=request.user, note=form.cleaned_data["note"])
-            elif action == "export":
-                services.request_run_export(request=item, actor=request.user)
-                messages.success(request, _("The export is being built and attached to the request."))
-            elif action == "erase":
-                services.request_run_erasure(request=item, actor=request.user)
-                messages.success(request, _("The member was erased. The report is attached."))
-            elif action == "restrict":
-                count = services.request_restrict(request=item, actor=request.user)
-                messages.success(
-                    request,
-                    _("Processing stopped until you lift the restriction (%(count)s consents withdrawn).")
-                    % {"count": count},
-                )
-            elif action == "lift":
-                form = forms["lift_form"] = LiftRestrictionForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_("Write down why the restriction ends (at least 10 characters)."))
-                found = permissions.access_restriction(item.member, form.cleaned_data["restriction"])
-                restrictions.restriction_lift(restriction=found, actor=request.user, reason=form.cleaned_data["reason"])
-                messages.success(request, _("The restriction is lifted; the member was told why."))
-            elif action == "rectify":
-                form = forms["rectify_form"] = RectifyForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_("Check the corrected data."))
-                services.request_rectify(request=item, actor=request.user, **form.cleaned_data)
-                messages.success(request, _("The member's data was corrected."))
-            else:
+            if handler is None:
                 raise ValidationError(_("Unknown action."))
+            handler(request, item, forms)
         except InvalidTransition:
             messages.error(request, _("This step is not possible in the request's current state."))
         except ValidationError as exc:

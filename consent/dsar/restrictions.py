@@ -1,6 +1,6 @@
 """Writes of processing restrictions (Art. 18) and objections to direct marketing (Art. 21).
 
-A restriction is a lasting flag, not a one-off withdrawal: while it stands, ``consent.services.has_consent``
+A restriction is a lasting flag, not a one-off withdrawal: while it stands, ``consent.selectors.has_consent``
 answers False (every purpose for a restriction, ``newsletter`` and ``crm_followup`` for an objection), the
 member cannot give those consents again, and only the DPO lifts it, with a written reason. Completing
 the request that placed it does not lift it.
@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from consent.dsar.models import AccessRequest, ProcessingRestriction, RequestEvent, RestrictionKind
 from consent.dsar.permissions import can_manage_requests
-from consent.services import audit_record, consent_memo_clear
+from consent.selectors import consent_memo_clear
+from consent.services import audit_record
 from portal.notifications import notification_send
 
 

@@ -33,6 +33,7 @@ from consent.dsar.models import (
 from consent.dsar.permissions import can_manage_retention
 from consent.retention import Tally
 from consent.services import audit_record
+from portal.events import enqueue_on_commit
 from portal.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def retention_run_now(*, actor) -> RetentionRun:
 
     run = RetentionRun.objects.create(trigger=RunTrigger.MANUAL, actor=actor)
     audit_record(actor=actor, subject=None, action="retention_run", target=f"retention run {run.pk}")
-    transaction.on_commit(lambda: retention_run_requested.enqueue(run_id=run.pk))
+    enqueue_on_commit(retention_run_requested, run_id=run.pk)
     return run
 
 
@@ -277,7 +278,7 @@ def _inactive(cutoff: datetime):
     Members under a restriction of processing (Art. 18) are left out: their data is stored until the
     DPO lifts it.
     """
-    from consent.services import held_for_storage
+    from consent.selectors import held_for_storage
 
     return (
         _members_only(_users().filter(is_active=True, erased_at__isnull=True, email_confirmed_at__isnull=False))
@@ -321,7 +322,7 @@ def _inactive_apply(cutoff: datetime) -> Tally:
         warning, _created = InactivityWarning.objects.update_or_create(
             user_id=user_id, defaults={"warned_at": now, "last_activity_at": seen, "mailed_at": None}
         )
-        transaction.on_commit(lambda warning_id=warning.pk: send_inactivity_warning.enqueue(warning_id=warning_id))
+        enqueue_on_commit(send_inactivity_warning, warning_id=warning.pk)
     return Tally(deleted=erased, warned=len(to_warn))
 
 

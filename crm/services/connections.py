@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import transaction
 
-from crm.crypto import encrypt_json
 from crm.models import CrmConnection
+from portal import field_crypto
 
 SECRET_FIELDS = ("signing_secret", "api_token", "client_secret")
 
@@ -18,7 +20,11 @@ def connection_save(*, connection: CrmConnection, secrets: dict[str, str]) -> Cr
             value = (secrets.get(name) or "").strip()
             if value:
                 current[name] = value
-        connection.credentials = encrypt_json(current, aad=connection._aad()) if current else ""
+        connection.credentials = (
+            field_crypto.encrypt_text(json.dumps(current, sort_keys=True).encode(), aad=connection._aad())
+            if current
+            else ""
+        )
         connection.full_clean()
         connection.save()
     return connection

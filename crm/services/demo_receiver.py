@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import DemoReceipt, InterestCard
 from crm.services.status import _is_uuid
+from portal.events import enqueue_on_commit
 
 
 def demo_receipt_record(*, webhook_id: str, payload: dict, signature_valid: bool) -> DemoReceipt:
@@ -41,7 +42,7 @@ def demo_task_complete(*, receipt_id: int) -> None:
         raise ValidationError(_("This demo task is unknown."))
     from crm import tasks
 
-    transaction.on_commit(lambda: tasks.demo_report_status.enqueue(receipt_id=receipt_id, status="done"))
+    enqueue_on_commit(tasks.demo_report_status, receipt_id=receipt_id, status="done")
 
 
 def demo_status_report(*, receipt_id: int, status: str) -> int:

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import InterestCard, OutboxMessage, OutboxState
+from portal.events import enqueue_on_commit
 
 OPEN_STATES = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
 
@@ -28,8 +29,9 @@ def _queue(card: InterestCard, kind: str, *, now: datetime | None = None, new: b
                 return None  # another transaction opened it concurrently; that one sends
         elif message.state == OutboxState.FAILED:
             return message  # its retry is scheduled; the payload is built fresh when it goes
-    message_id = message.pk
-    transaction.on_commit(lambda: enqueue_delivery(message_id))
+    from crm import tasks
+
+    enqueue_on_commit(tasks.deliver_outbox_message, message_id=message.pk)
     return message
 
 

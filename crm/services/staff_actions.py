@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from crm import permissions
 from crm.models import CardState, InterestCard, OutboxKind, OutboxMessage, OutboxState
-from crm.services.outbox import OPEN_STATES, _queue, enqueue_delivery
+from crm.services.outbox import OPEN_STATES, _queue
+from portal.events import enqueue_on_commit
 
 
 def card_claim(*, card: InterestCard, user) -> bool:
@@ -46,7 +47,8 @@ def outbox_retry(*, message: OutboxMessage, user) -> OutboxMessage:
             InterestCard.objects.filter(pk=message.card_id, state=CardState.DEAD).update(
                 state=CardState.QUEUED, updated_at=now
             )
-        message_id = message.pk
-        transaction.on_commit(lambda: enqueue_delivery(message_id))
+        from crm import tasks
+
+        enqueue_on_commit(tasks.deliver_outbox_message, message_id=message.pk)
     message.refresh_from_db()
     return message

@@ -11,13 +11,13 @@ process falls behind.
 ``saturation_per_s`` is the highest delivery rate any step achieved: a step that keeps up delivers
 what is offered, one that falls behind delivers what the process can. "Lost" means never delivered
 by the end of the run (after a final drain); late deliveries count in the latency. The chat's
-group messages travel over the ``chat`` channel layer (Redis pub/sub) that portal.settings
+group messages travel over the ``chat`` channel layer (Redis pub/sub) that portal.settings.base
 configures when REDIS_URL is set.
 
 The Daphne process runs with the per-member and per-connection flood limits lifted (a settings
 module written to a temporary folder), because one member sending 20 messages/s is exactly what
 those limits refuse, and with persistent database connections (DATABASE_CONN_MAX_AGE=600, a
-setting portal.settings reads from the environment); everything else is ``portal.settings``.
+setting portal.settings.base reads from the environment); everything else is ``portal.settings.development``.
 Clients and server share the machine's cores, so the client's own JSON parsing is part of the
 measured latency.
 
@@ -87,7 +87,7 @@ def _free_port() -> int:
 
 def _start_daphne(tmp: Path, port: int) -> subprocess.Popen:
     (tmp / "chatbench_settings.py").write_text(
-        "from portal.settings import *  # noqa\n"
+        "from portal.settings.development import *  # noqa\n"
         "CHAT_MEMBER_MESSAGES_PER_MINUTE = 10**9\n"
         "CHAT_CONNECTION_FRAMES = 10**9\n" + os.environ.get("BENCH_CHAT_EXTRA", "")
     )

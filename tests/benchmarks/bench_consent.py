@@ -115,20 +115,20 @@ def _bulk_events(count: int) -> None:
 
 
 def run(report):
-    from consent import ledger, services
+    from consent import ledger, selectors, services
     from portal.models import User
 
     member = _member("bench-consent@example.com")
     services.consent_grant(user=member, purpose="analytics")
-    services.has_consent(member, "analytics")  # purpose catalogue warm
+    selectors.has_consent(member, "analytics")  # purpose catalogue warm
 
     cold = User.objects.get(pk=member.pk)  # a fresh object, as each request or task has
-    report("consent.has_consent.queries", count_queries(lambda: services.has_consent(cold, "analytics")))
+    report("consent.has_consent.queries", count_queries(lambda: selectors.has_consent(cold, "analytics")))
     fresh = [User.objects.get(pk=member.pk) for _ in range(2000)]
     samples = []
     for user in fresh:
         started = time.perf_counter()
-        services.has_consent(user, "analytics")
+        selectors.has_consent(user, "analytics")
         samples.append((time.perf_counter() - started) * 1_000_000)
     report("consent.has_consent.p50_us", statistics.median(samples), "µs")
 

@@ -29,8 +29,7 @@ def main(argv: list[str]) -> int:
     db = bench_var / "bench.sqlite3"
     if db.exists() and not os.environ.get("BENCH_KEEP_DB"):
         db.unlink()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ["DJANGO_DEBUG"] = "1"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.development")
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{db}"
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")

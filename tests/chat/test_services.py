@@ -345,10 +345,10 @@ def test_transcript_lists_every_line(active_chat, moderator, customer):
 
 
 def test_kb_suggestions_never_fail_the_chat(monkeypatch, db):
-    import knowledgebase.selectors
+    import knowledgebase.search
 
     def broken(**kwargs):
         raise RuntimeError("search down")
 
-    monkeypatch.setattr(knowledgebase.selectors, "article_suggestions", broken)
+    monkeypatch.setattr(knowledgebase.search, "article_suggestions", broken)
     assert selectors.kb_suggestions("invoice") == []

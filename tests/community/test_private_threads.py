@@ -133,7 +133,7 @@ def test_forum_search_finds_a_private_thread_only_for_its_author_and_staff(
 
 def test_unified_search_leaves_out_private_threads_of_others(secret, public, customer, other_customer, moderator):
     """The knowledge base's search across articles, threads and ideas applies the same rule."""
-    from knowledgebase.selectors import unified_search
+    from knowledgebase.search import unified_search
 
     def thread_titles(user):
         return [h.title for h in unified_search(user=user, query="zebracorn").hits if h.type == "thread"]

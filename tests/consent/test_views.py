@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from consent import services
+from consent import pseudonyms, selectors, services
 from consent.models import AuditEntry, ConsentEvent, NoticeVersion, Purpose
 from tests.factories import make_member
 
@@ -39,12 +39,12 @@ def test_granting_and_withdrawing_take_one_click_each(client, customer, home_pag
     client.force_login(customer)
     response = client.post("/privacy/consents/crm_followup/", {"action": "grant", "notice_version": "1"})
     assert response.status_code == 302 and response["Location"] == "/privacy/#purpose-crm_followup"
-    assert services.has_consent(type(customer).objects.get(pk=customer.pk), "crm_followup") is True
+    assert selectors.has_consent(type(customer).objects.get(pk=customer.pk), "crm_followup") is True
     html = client.get("/privacy/").content.decode()
     assert 'data-state="granted"' in html and 'value="withdraw"' in html
     response = client.post("/privacy/consents/crm_followup/", {"action": "withdraw", "notice_version": "1"})
     assert response.status_code == 302
-    assert services.has_consent(type(customer).objects.get(pk=customer.pk), "crm_followup") is False
+    assert selectors.has_consent(type(customer).objects.get(pk=customer.pk), "crm_followup") is False
     assert ConsentEvent.objects.count() == 2
     html = client.get("/privacy/").content.decode()
     assert html.count("Download") == 2  # one receipt per event in the history
@@ -138,7 +138,7 @@ def test_anonymous_visitors_cannot_open_back_office_pages(client):
 
 
 def test_the_dpo_re_identifies_through_the_back_office(client, dpo, customer):
-    pseudonym = services.pseudonym_for(customer, "crm")
+    pseudonym = pseudonyms.pseudonym_for(customer, "crm")
     client.force_login(dpo)
     response = client.post(
         reverse("consent_admin:reidentify"), {"pseudonym": pseudonym, "reason": "Complaint #88 needs an answer"}
@@ -179,7 +179,7 @@ def test_the_dpo_publishes_a_notice_version_and_verifies_the_ledger(client, dpo,
     assert response.status_code == 302
     notice = NoticeVersion.objects.get(purpose__code="analytics", version=2)
     assert (notice.text_de, notice.material) == ("Wir zählen Seiten.", True)
-    assert services.has_consent(type(customer).objects.get(pk=customer.pk), "analytics") is False
+    assert selectors.has_consent(type(customer).objects.get(pk=customer.pk), "analytics") is False
     response = client.post(reverse("consent_admin:ledger"))
     assert 'data-ledger-result="ok"' in response.content.decode()
 

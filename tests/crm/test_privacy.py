@@ -7,7 +7,7 @@ import json
 import pytest
 
 from consent import services as consent
-from consent.services import pseudonym_for
+from consent.pseudonyms import pseudonym_for
 from crm import services
 from crm.models import InterestCard, OutboxKind, OutboxMessage, OutboxState
 from portal.roles import Role
@@ -220,7 +220,7 @@ def test_erasure_event_redacts_at_once_without_waiting_for_the_sweep(
     InterestCard.objects.filter(pk=card.pk).update(**rule.anonymise)  # what consent's erasure run does
 
     with django_capture_on_commit_callbacks(execute=True):
-        member_erased.send(sender=None, user_id=member.pk, report_id=None)
+        member_erased.send(user_id=member.pk, report_id=None)
 
     assert OutboxMessage.objects.filter(kind=OutboxKind.REDACT).count() == 1
     card.refresh_from_db()

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from consent import services as consent
-from consent.services import pseudonym_for
+from consent.pseudonyms import pseudonym_for
 from crm import services
 from crm.models import CARD_NAMESPACE, CardState, InterestCard, OutboxKind, OutboxMessage, OutboxState, SourceType
 from portal.roles import Role
@@ -381,7 +381,7 @@ def test_erasure_redacts_chat_and_idea_cards(
     (rule,) = [r for r in rules_for(InterestCard) if r.subject == "member"]
     InterestCard.objects.filter(member=member).update(**rule.anonymise)  # what consent's erasure run does
     with django_capture_on_commit_callbacks(execute=True):
-        member_erased.send(sender=None, user_id=member.pk, report_id=None)
+        member_erased.send(user_id=member.pk, report_id=None)
 
     redactions = OutboxMessage.objects.filter(kind=OutboxKind.REDACT)
     assert sorted(redactions.values_list("card__source_type", "state")) == [("chat", "sent"), ("idea", "sent")]

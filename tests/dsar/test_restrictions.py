@@ -13,8 +13,10 @@ from community.models import ModerationSettings
 from consent.dsar import restrictions, services
 from consent.dsar.models import AccessRequest, ProcessingRestriction, RequestKind, RequestState
 from consent.models import AuditEntry, ConsentEvent, MemberConsent
+from consent.newsletter import newsletter_send
 from consent.registry import rules_for
-from consent.services import consent_grant, has_consent, newsletter_send
+from consent.selectors import has_consent
+from consent.services import consent_grant
 from crm.models import InterestCard
 from portal.models import Notification
 
@@ -172,7 +174,7 @@ def test_the_crm_gets_no_identity_from_a_restricted_member(
     customer, dpo, moderator, make_thread, tag, lead_rule, crm_store
 ):
     """A live crm_followup consent does not reach the CRM while a restriction stands: only the pseudonym goes."""
-    from consent.services import pseudonym_for
+    from consent.pseudonyms import pseudonym_for
 
     config = ModerationSettings.load()
     config.hold_first_posts = False

@@ -14,7 +14,8 @@ from django.utils import timezone
 from consent.dsar import services
 from consent.dsar.models import AccessRequest, RequestKind, RequestState, VerificationCode
 from consent.models import MemberConsent
-from consent.services import consent_grant, has_consent
+from consent.selectors import has_consent
+from consent.services import consent_grant
 from tests.factories import make_member
 
 S = RequestState
@@ -210,7 +211,11 @@ def test_rectification_updates_the_account_and_emits_the_event(customer, dpo, dj
     from consent.dsar.events import member_rectified
 
     received = []
-    member_rectified.connect(lambda sender, **kw: received.append(kw), weak=False, dispatch_uid="test-rectify")
+
+    def receiver(**kwargs):
+        received.append(kwargs)
+
+    member_rectified.connect(receiver)
     try:
         request = services.request_create(member=customer, kind=RequestKind.RECTIFICATION, actor=customer)
         services.request_transition(request=request, to=S.IN_PROGRESS, actor=dpo)
@@ -219,7 +224,7 @@ def test_rectification_updates_the_account_and_emits_the_event(customer, dpo, dj
                 request=request, actor=dpo, first_name="Ada", last_name=customer.last_name, email="ada@example.com"
             )
     finally:
-        member_rectified.disconnect(dispatch_uid="test-rectify")
+        member_rectified.disconnect(receiver)
     customer.refresh_from_db()
     assert changed == ["first_name", "email"]
     assert (customer.first_name, customer.email) == ("Ada", "ada@example.com")

@@ -46,13 +46,12 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DJANGO_SETTINGS_MODULE": "portal.settings.development",
             "PORTAL_VAR_DIR": str(tmp),
             "PORTAL_BASE_URL": self.url,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp.port),
-            "DJANGO_DEBUG": "1",
             "LOG_LEVEL": "WARNING",
         }
         # The browser suite always runs on its own SQLite file and in-memory layers,

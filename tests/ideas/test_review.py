@@ -178,7 +178,7 @@ def test_segments_pool_small_groups_when_large_enough(idea):
 
 def test_csv_export_uses_pseudonyms(client, product_manager, idea, customer):
     """The CSV lists ideas with vote counts and members only as export pseudonyms."""
-    from consent.services import pseudonym_for
+    from consent.pseudonyms import pseudonym_for
 
     services.vote_set(idea_id=idea.pk, voter=customer, voted=True)
     client.force_login(product_manager)

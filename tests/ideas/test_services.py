@@ -326,10 +326,10 @@ def test_status_change_and_merge_emit_events_after_commit(
 
     received = []
 
-    def status_listener(sender, **kwargs):
+    def status_listener(**kwargs):
         received.append(("status", kwargs["to_status"]))
 
-    def merge_listener(sender, **kwargs):
+    def merge_listener(**kwargs):
         received.append(("merge", kwargs["original_id"]))
 
     events.idea_status_changed.connect(status_listener)

@@ -24,11 +24,10 @@ def daphne_redis():
     port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "portal.settings.development",
         "PORTAL_VAR_DIR": str(tmp),
         "REDIS_URL": os.environ.get("REDIS_URL_FOR_TESTS", "redis://127.0.0.1:6379/6"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_DEBUG": "1",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DATABASE_URL", None)

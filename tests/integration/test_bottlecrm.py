@@ -15,7 +15,7 @@ from community import services as community
 from community.models import Forum, ModerationSettings
 from consent import services as consent
 from consent.dsar.services import member_erase
-from consent.services import pseudonym_for
+from consent.pseudonyms import pseudonym_for
 from crm import services
 from crm.models import (
     ActionType,

@@ -10,7 +10,7 @@ from community import services as community_services
 from community.models import Post, Thread
 from ideas import services as idea_services
 from ideas.models import Board
-from knowledgebase import selectors
+from knowledgebase import search
 from knowledgebase.search import clean_query, highlight
 
 
@@ -43,7 +43,7 @@ def _titles(results):
 
 def test_search_finds_articles_threads_and_ideas(corpus, customer):
     """One query returns the KB article first, then the thread, then the idea."""
-    results = selectors.unified_search(user=customer, query="invoice")
+    results = search.unified_search(user=customer, query="invoice")
     assert _titles(results) == [
         ("article", "Download an invoice"),
         ("thread", "Invoice missing VAT"),
@@ -56,11 +56,9 @@ def test_private_forum_threads_are_never_shown_without_access(corpus, customer, 
     from django.contrib.auth.models import AnonymousUser
 
     for viewer in (AnonymousUser(), customer):
-        results = selectors.unified_search(user=viewer, query="beta invoice")
+        results = search.unified_search(user=viewer, query="beta invoice")
         assert ("thread", "Beta invoice export") not in _titles(results)
-    assert ("thread", "Beta invoice export") in _titles(
-        selectors.unified_search(user=beta_member, query="beta invoice")
-    )
+    assert ("thread", "Beta invoice export") in _titles(search.unified_search(user=beta_member, query="beta invoice"))
     html = Client().get("/kb-tools/search/?q=secret+beta").content.decode()
     assert "Beta invoice" not in html and "Secret beta" not in html
 
@@ -68,17 +66,17 @@ def test_private_forum_threads_are_never_shown_without_access(corpus, customer, 
 def test_hidden_threads_and_hidden_posts_are_not_found(corpus, moderator, customer):
     """Threads hidden by a moderator and text of hidden posts stay out of the results."""
     community_services.thread_set_hidden(thread=corpus["public"], moderator=moderator, hidden=True, reason="spam")
-    assert ("thread", "Invoice missing VAT") not in _titles(selectors.unified_search(user=customer, query="invoice"))
+    assert ("thread", "Invoice missing VAT") not in _titles(search.unified_search(user=customer, query="invoice"))
 
 
 def test_facets_count_and_filter(corpus, customer):
     """Facets count all hits; choosing one narrows the list but keeps the counts."""
-    results = selectors.unified_search(user=customer, query="invoice", tag="billing")
+    results = search.unified_search(user=customer, query="invoice", tag="billing")
     assert results.facets["type"] == [("article", 1), ("idea", 1), ("thread", 1)]
     assert results.facets["tag"] == [("billing", 2)]
     assert ("Acme Cloud", 3) in results.facets["product"]
     assert _titles(results) == [("article", "Download an invoice"), ("thread", "Invoice missing VAT")]
-    only_ideas = selectors.unified_search(user=customer, query="invoice", type="idea")
+    only_ideas = search.unified_search(user=customer, query="invoice", type="idea")
     assert _titles(only_ideas) == [("idea", "Invoice as PDF")]
 
 
@@ -87,7 +85,7 @@ def test_highlighting_escapes_before_marking(forum, customer, kb_index):
     community_services.thread_create(
         forum=forum, author=customer, title="<script>alert(1)</script> invoice", body="an invoice & more"
     )
-    hit = selectors.unified_search(user=customer, query="invoice").hits[0]
+    hit = search.unified_search(user=customer, query="invoice").hits[0]
     assert str(hit.title_html) == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>invoice</mark>"
     assert str(highlight("a &amp b", ["amp"])) == "a &amp;<mark>amp</mark> b"
     assert str(highlight("fish & chips", ["amp"])) == "fish &amp; chips"
@@ -132,7 +130,7 @@ def test_clean_query_keeps_words_only():
 def test_non_latin_words_are_found(forum, customer, kb_index):
     """A Cyrillic query finds a Cyrillic thread title."""
     community_services.thread_create(forum=forum, author=customer, title="Счёт не пришёл", body="Где мой счёт?")
-    assert _titles(selectors.unified_search(user=customer, query="счёт")) == [("thread", "Счёт не пришёл")]
+    assert _titles(search.unified_search(user=customer, query="счёт")) == [("thread", "Счёт не пришёл")]
 
 
 def _bulk_threads(forum, author, n):
@@ -159,4 +157,4 @@ def test_search_budget_is_five_queries_regardless_of_hits(rows, corpus, forum, c
     with django_assert_num_queries(5):
         response = client.get("/kb-tools/search/?q=invoice")
     assert response.status_code == 200
-    assert response.content.decode().count("kb-hit--thread") == min(rows + 1, selectors.RESULTS_PER_TYPE)
+    assert response.content.decode().count("kb-hit--thread") == min(rows + 1, search.RESULTS_PER_TYPE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledgebase import selectors
+from knowledgebase import search
 
 
 def test_suggestions_match_live_articles_only(make_article):
@@ -11,7 +11,7 @@ def test_suggestions_match_live_articles_only(make_article):
     make_article(title="Password rules for teams", summary="Length and rotation.")
     make_article(title="Password draft", live=False)
     make_article(title="Export projects")
-    titles = sorted(s["title"] for s in selectors.article_suggestions(text="I forgot my password", limit=5))
+    titles = sorted(s["title"] for s in search.article_suggestions(text="I forgot my password", limit=5))
     assert titles == ["Password rules for teams", "Reset a forgotten password"]
 
 
@@ -20,9 +20,9 @@ def test_suggestion_shape_and_limit(make_article):
     first = make_article(title="Invoice download", summary="Invoices are in Billing.")
     make_article(title="Invoice address change")
     make_article(title="Invoice currency")
-    suggestions = selectors.article_suggestions(text="invoice", limit=2)
+    suggestions = search.article_suggestions(text="invoice", limit=2)
     assert len(suggestions) == 2
-    found = selectors.article_suggestions(text="invoice download", limit=1)[0]
+    found = search.article_suggestions(text="invoice download", limit=1)[0]
     assert found == {"title": "Invoice download", "url": first.url, "excerpt": "Invoices are in Billing."}
 
 
@@ -30,8 +30,8 @@ def test_suggestions_for_empty_or_stop_word_text_are_empty(make_article, django_
     """Nothing to match means no query at all."""
     make_article(title="How to start")
     with django_assert_num_queries(0):
-        assert selectors.article_suggestions(text="", limit=5) == []
-        assert selectors.article_suggestions(text="how do I ... ?", limit=5) == []
+        assert search.article_suggestions(text="", limit=5) == []
+        assert search.article_suggestions(text="how do I ... ?", limit=5) == []
 
 
 def test_suggest_endpoint_returns_json(client, make_article):
@@ -49,9 +49,9 @@ def test_suggest_endpoint_returns_json(client, make_article):
 def test_suggest_is_one_query(make_article, django_assert_num_queries):
     """The suggestion lookup is a single search query."""
     make_article(title="Invoice download")
-    selectors.article_suggestions(text="invoice", limit=5)  # content type cached as in a running process
+    search.article_suggestions(text="invoice", limit=5)  # content type cached as in a running process
     with django_assert_num_queries(1):
-        selectors.article_suggestions(text="invoice", limit=5)
+        search.article_suggestions(text="invoice", limit=5)
 
 
 def test_ask_include_wires_the_script_to_the_title_field():

@@ -22,7 +22,12 @@ def django_settings(tmp_path, code: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "import django, json; django.setup(); from django.conf import settings; " + code],
         cwd=ROOT,
-        env={**BASE_ENV, "DJANGO_SETTINGS_MODULE": "portal.settings", "PORTAL_VAR_DIR": str(tmp_path), **env},
+        env={
+            **BASE_ENV,
+            "DJANGO_SETTINGS_MODULE": "portal.settings.development",
+            "PORTAL_VAR_DIR": str(tmp_path),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -72,14 +77,14 @@ def test_development_keys_are_generated_once_into_var(tmp_path):
 
 @pytest.mark.parametrize("mode", ["missing", "development"])
 def test_production_refuses_to_start_without_real_keys(tmp_path, mode):
-    """DJANGO_DEBUG=0 with missing or dev keys stops at start-up with a clear message."""
-    env = {"DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "portal.example.com"}
+    """Production settings with missing or dev keys stop at start-up with a clear message."""
+    env = {"DJANGO_SETTINGS_MODULE": "portal.settings.production", "ALLOWED_HOSTS": "portal.example.com"}
     if mode == "development":
         env.update(load_keys(debug=True, var_dir=tmp_path / "dev", environ={}))
     result = django_settings(tmp_path, "print('started')", **env)
     assert result.returncode != 0
     assert "started" not in result.stdout
-    assert "Refusing to start with DJANGO_DEBUG=0" in result.stderr
+    assert "Refusing to start with production settings" in result.stderr
     expected = "is not set" if mode == "missing" else "is a development key"
     assert expected in result.stderr
 
@@ -88,7 +93,7 @@ def test_production_check_deploy_is_clean_with_real_keys(tmp_path):
     env = {
         **BASE_ENV,
         **production_values(),
-        "DJANGO_DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "portal.settings.production",
         "ALLOWED_HOSTS": "portal.example.com",
         "PORTAL_VAR_DIR": str(tmp_path),
     }

@@ -4,6 +4,11 @@
  * number it has shown and the server replays exactly what came after; lines are keyed by
  * sequence number, so nothing is shown twice. Messages typed while offline wait in an outbox
  * and are sent again with the same client id, which the server deduplicates.
+ *
+ * A member's message with personal data in it comes back as a "pii_warning" frame instead of
+ * being stored: the text returns to the input and the warning lists the findings. Its buttons
+ * send the text again with the member's answer ("remove_pii" or "post_anyway"); sending it any
+ * other way, edited or not, has it checked afresh.
  */
 (function () {
   "use strict";
@@ -88,7 +93,8 @@
     var takeButton = document.getElementById("chat-take");
     var actions = document.getElementById("chat-actions");
     var moderatorNode = document.getElementById("chat-moderator");
-    var outbox = []; /* {client_id, body} not yet acknowledged */
+    var piiNode = document.getElementById("pii-warning");
+    var outbox = []; /* {client_id, body, action} not yet acknowledged */
     var typingTimer = null;
     var lastTypingSent = 0;
     var socket;
@@ -186,8 +192,36 @@
       if (position) { queueNode.textContent = fmt(T.queue, position); queueNode.hidden = false; } else { queueNode.hidden = true; }
     }
 
+    function messageFrame(item) {
+      var frame = { type: "message", body: item.body, client_id: item.client_id };
+      if (item.action) { frame.action = item.action; }
+      return frame;
+    }
+
     function flushOutbox() {
-      outbox.forEach(function (item) { socket.send({ type: "message", body: item.body, client_id: item.client_id }); });
+      outbox.forEach(function (item) { socket.send(messageFrame(item)); });
+    }
+
+    function warnAboutPersonalData(frame) {
+      var held = outbox.filter(function (item) { return item.client_id === frame.client_id; })[0];
+      outbox = outbox.filter(function (item) { return item !== held; });
+      var pending = byClientId(frame.client_id);
+      if (pending && !pending.dataset.seq) { pending.remove(); }
+      if (!held || !piiNode) { return; }
+      /* Text typed since then stays; nothing the member wrote is lost. */
+      input.value = input.value.trim() ? held.body + "\n" + input.value : held.body;
+      var list = piiNode.querySelector("[data-pii-findings]");
+      list.textContent = "";
+      frame.findings.forEach(function (finding) {
+        var li = document.createElement("li");
+        var code = document.createElement("code");
+        code.textContent = finding.text;
+        li.appendChild(document.createTextNode(finding.label + ": "));
+        li.appendChild(code);
+        list.appendChild(li);
+      });
+      piiNode.hidden = false;
+      piiNode.focus();
     }
 
     function onFrame(frame) {
@@ -242,6 +276,9 @@
             });
           }
           break;
+        case "pii_warning":
+          warnAboutPersonalData(frame);
+          break;
         case "error":
           showError(frame.message || frame.error);
           break;
@@ -260,6 +297,10 @@
         var body = input.value.trim();
         if (!body) { return; }
         var item = { client_id: newClientId(), body: body };
+        /* The warning's buttons answer it for the text in the input; Enter or "Send" asks afresh. */
+        var answer = event.submitter && event.submitter.name === "action" ? event.submitter.value : "";
+        if (answer) { item.action = answer; }
+        if (piiNode && !piiNode.hidden) { piiNode.hidden = true; input.focus(); }
         outbox.push(item);
         var li = document.createElement("li");
         li.className = "chat-line chat-line--" + myKind + " chat-line--pending";
@@ -274,7 +315,7 @@
         li.appendChild(state);
         log.appendChild(li);
         input.value = "";
-        socket.send({ type: "message", body: body, client_id: item.client_id });
+        socket.send(messageFrame(item));
       });
       input.addEventListener("input", function () {
         var now = Date.now();
@@ -331,18 +372,9 @@
         list.appendChild(empty);
         return;
       }
-      rows.forEach(function (row) {
-        var li = document.createElement("li");
-        var a = document.createElement("a");
-        a.href = row.url;
-        a.textContent = row.topic;
-        li.appendChild(a);
-        var meta = document.createElement("span");
-        meta.className = "muted";
-        meta.textContent = " @" + row.member + (row.moderator ? " · " + row.moderator : "");
-        li.appendChild(meta);
-        list.appendChild(li);
-      });
+      window.portalSuggest.renderLinks(list, rows.map(function (row) {
+        return { url: row.url, title: row.topic, meta: " @" + row.member + (row.moderator ? " · " + row.moderator : "") };
+      }));
     }
     new LiveSocket(root.dataset.wsPath, {
       open: function () {},

@@ -1,42 +1,46 @@
-"""Settings for the portal, read from the environment (see README "Configuration")."""
+"""Settings shared by every environment, each read from its environment variable (README "Configuration").
+
+Development, production and test extend this module; app code reads only what is declared here
+(or Django's own defaults), which tests/portal/test_settings_declared.py enforces.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from portal.keys import load_keys
+from portal.settings.env import env_bool, env_float, env_int, env_list, env_path, env_str
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DJANGO_DEBUG", True)
-VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
+DEBUG = False
+VAR_DIR = env_path("PORTAL_VAR_DIR", BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-KEYS = load_keys(debug=DEBUG, var_dir=VAR_DIR)
-SECRET_KEY = KEYS["SECRET_KEY"]
-PSEUDONYM_KEYS = KEYS["PSEUDONYM_KEYS"]
-RECEIPT_SIGNING_KEY = KEYS["RECEIPT_SIGNING_KEY"]
-FIELD_ENCRYPTION_KEY = KEYS["FIELD_ENCRYPTION_KEY"]
+# Key material. Empty: development generates the key once into var/keys.json, production refuses to start.
+SECRET_KEY = env_str("SECRET_KEY", "")
+PSEUDONYM_KEYS = env_str("PSEUDONYM_KEYS", "")  # "version:key,...", highest version current
+RECEIPT_SIGNING_KEY = env_str("RECEIPT_SIGNING_KEY", "")
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+
+def keys_checked(*, development: bool) -> dict[str, str]:
+    """The four keys above, completed from var/keys.json in development and refused when weak in production."""
+    declared = {
+        "SECRET_KEY": SECRET_KEY,
+        "PSEUDONYM_KEYS": PSEUDONYM_KEYS,
+        "RECEIPT_SIGNING_KEY": RECEIPT_SIGNING_KEY,
+        "FIELD_ENCRYPTION_KEY": FIELD_ENCRYPTION_KEY,
+    }
+    return load_keys(debug=development, var_dir=VAR_DIR, environ=declared)
+
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",
@@ -119,8 +123,8 @@ TEMPLATES = [
 # --- Storage -----------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -130,16 +134,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA optimize=0x10002;",
     }
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL", "")  # empty: in-memory cache and channel layers (one process only)
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000)
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "portal")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
     CHANNEL_LAYERS = {
@@ -149,7 +155,7 @@ if REDIS_URL:
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "1000")),
+                        "max_connections": REDIS_MAX_CONNECTIONS,
                         # redis-py 8 reads with a 5 s socket timeout, equal to channels_redis' 5 s BZPOPMIN:
                         # an idle receive loop would die with TimeoutError and take the consumers with it.
                         "socket_timeout": 30,
@@ -157,7 +163,7 @@ if REDIS_URL:
                 ],
                 "capacity": 1500,
                 "expiry": 30,
-                "prefix": os.environ.get("CACHE_KEY_PREFIX", "portal") + ":asgi",
+                "prefix": CACHE_KEY_PREFIX + ":asgi",
             },
         }
     }
@@ -165,7 +171,7 @@ if REDIS_URL:
     # message once and hands it to its local sockets (community.chat; missed lines are replayed by seq).
     CHANNEL_LAYERS["chat"] = {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CACHE_KEY_PREFIX", "portal") + ":chat"},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": CACHE_KEY_PREFIX + ":chat"},
     }
 else:
     CACHES = {
@@ -180,7 +186,7 @@ else:
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default", "email", "crm", "privacy"],
     }
 }
@@ -206,30 +212,30 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 ACCOUNT_CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 3
-LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
-LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
-SIGNUP_RATE_PER_HOUR = int(os.environ.get("SIGNUP_RATE_PER_HOUR", "10"))
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+SIGNUP_RATE_PER_HOUR = env_int("SIGNUP_RATE_PER_HOUR", 10)
 
 # --- E-mail ---------------------------------------------------------------------
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_HOST = env_str("EMAIL_HOST", "")  # empty: e-mails are printed to the console
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
-EMAIL_BACKEND = os.environ.get(
+EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
 )
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Community <community@localhost>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Community <community@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -------------------------------------------------------
-LANGUAGE_CODE = os.environ.get("DEFAULT_LANGUAGE", "en")
+LANGUAGE_CODE = env_str("DEFAULT_LANGUAGE", "en")
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
-TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
+TIME_ZONE = env_str("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
 WAGTAIL_I18N_ENABLED = False
@@ -237,30 +243,27 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 # --- Static and media -------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Wagtail ------------------------------------------------------------------------
-WAGTAIL_SITE_NAME = os.environ.get("PORTAL_NAME", "Community")
+WAGTAIL_SITE_NAME = env_str("PORTAL_NAME", "Community")
+WAGTAIL_PAGE_MODEL = "wagtailcore.Page"  # Wagtail's default, declared because migrations name the page model through it
 WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx", "zip"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
 
-# --- Security -------------------------------------------------------------------------
+# --- Security (production adds HTTPS-only cookies, HSTS and the SSL redirect) ----------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -268,49 +271,45 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    if env_bool("DJANGO_BEHIND_PROXY", True):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Posting: personal data spotted before publishing (portal.pii) ------------------------
+# Regions whose national phone formats ("030 1234567", "(415) 555-0132") are recognised; numbers
+# written with +<country code> or 00<country code> are recognised for every country.
+PII_PHONE_REGIONS = env_list("PII_PHONE_REGIONS", "DE,AT,CH,GB,US")
 
 # --- Privacy core: the controller named in receipts and the record of processing -------
-CONSENT_CONTROLLER = os.environ.get("CONSENT_CONTROLLER", WAGTAIL_SITE_NAME)
-CONSENT_CONTROLLER_CONTACT = os.environ.get("CONSENT_CONTROLLER_CONTACT", "Data protection officer")
-CONSENT_CONTROLLER_ADDRESS = os.environ.get("CONSENT_CONTROLLER_ADDRESS", "")
-CONSENT_CONTROLLER_EMAIL = os.environ.get("CONSENT_CONTROLLER_EMAIL", DEFAULT_FROM_EMAIL)
-CONSENT_CONTROLLER_PHONE = os.environ.get("CONSENT_CONTROLLER_PHONE", "")
-CONSENT_JURISDICTION = os.environ.get("CONSENT_JURISDICTION", "DE")
-CONSENT_CHECKPOINT_EVERY = int(os.environ.get("CONSENT_CHECKPOINT_EVERY", "64"))  # ledger events per checkpoint
-CONSENT_CHECKPOINT_MINUTES = int(os.environ.get("CONSENT_CHECKPOINT_MINUTES", "60"))
-CONSENT_OPT_IN_HOURS = int(os.environ.get("CONSENT_OPT_IN_HOURS", "48"))  # double opt-in link lifetime
+CONSENT_CONTROLLER = env_str("CONSENT_CONTROLLER", WAGTAIL_SITE_NAME)
+CONSENT_CONTROLLER_CONTACT = env_str("CONSENT_CONTROLLER_CONTACT", "Data protection officer")
+CONSENT_CONTROLLER_ADDRESS = env_str("CONSENT_CONTROLLER_ADDRESS", "")
+CONSENT_CONTROLLER_EMAIL = env_str("CONSENT_CONTROLLER_EMAIL", DEFAULT_FROM_EMAIL)
+CONSENT_CONTROLLER_PHONE = env_str("CONSENT_CONTROLLER_PHONE", "")
+CONSENT_JURISDICTION = env_str("CONSENT_JURISDICTION", "DE")
+CONSENT_CHECKPOINT_EVERY = env_int("CONSENT_CHECKPOINT_EVERY", 64)  # ledger events per checkpoint
+CONSENT_CHECKPOINT_MINUTES = env_int("CONSENT_CHECKPOINT_MINUTES", 60)
+CONSENT_OPT_IN_HOURS = env_int("CONSENT_OPT_IN_HOURS", 48)  # double opt-in link lifetime
 # Public keys (base64url) of retired receipt signing keys: receipts they signed still verify.
 RECEIPT_RETIRED_PUBLIC_KEYS = env_list("RECEIPT_RETIRED_PUBLIC_KEYS", "")
-DSAR_INACTIVE_GRACE_DAYS = int(os.environ.get("DSAR_INACTIVE_GRACE_DAYS", "30"))
+DSAR_INACTIVE_GRACE_DAYS = env_int("DSAR_INACTIVE_GRACE_DAYS", 30)
 
 # --- Live chat ------------------------------------------------------------------------
-CHAT_CONNECTION_FRAMES = int(os.environ.get("CHAT_CONNECTION_FRAMES", "20"))  # frames per socket and window
-CHAT_CONNECTION_WINDOW = float(os.environ.get("CHAT_CONNECTION_WINDOW", "10"))  # seconds
-CHAT_MEMBER_MESSAGES_PER_MINUTE = int(os.environ.get("CHAT_MEMBER_MESSAGES_PER_MINUTE", "30"))
-CHAT_STARTS_PER_HOUR = int(os.environ.get("CHAT_STARTS_PER_HOUR", "10"))
-CHAT_TRANSCRIPT_RETENTION_DAYS = int(os.environ.get("CHAT_TRANSCRIPT_RETENTION_DAYS", "30"))
-CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS = int(os.environ.get("CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS", "365"))
+CHAT_CONNECTION_FRAMES = env_int("CHAT_CONNECTION_FRAMES", 20)  # frames per socket and window
+CHAT_CONNECTION_WINDOW = env_float("CHAT_CONNECTION_WINDOW", 10.0)  # seconds
+CHAT_MEMBER_MESSAGES_PER_MINUTE = env_int("CHAT_MEMBER_MESSAGES_PER_MINUTE", 30)
+CHAT_STARTS_PER_HOUR = env_int("CHAT_STARTS_PER_HOUR", 10)
+CHAT_TRANSCRIPT_RETENTION_DAYS = env_int("CHAT_TRANSCRIPT_RETENTION_DAYS", 30)
+CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS = env_int("CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS", 365)
 
 # --- CRM delivery -------------------------------------------------------------------
-CRM_HTTP_TIMEOUT = float(os.environ.get("CRM_HTTP_TIMEOUT", "0")) or None  # unset: 10 s, 3 s to connect
-CRM_BACKOFF_BASE_SECONDS = float(os.environ.get("CRM_BACKOFF_BASE_SECONDS", "2"))
-CRM_BACKOFF_CAP_SECONDS = float(os.environ.get("CRM_BACKOFF_CAP_SECONDS", "3600"))
-CRM_DRAIN_MAX_ROWS = int(os.environ.get("CRM_DRAIN_MAX_ROWS", "200"))  # sends per delivery task
-CRM_DRAIN_SECONDS = float(os.environ.get("CRM_DRAIN_SECONDS", "5"))
+CRM_HTTP_TIMEOUT = env_float("CRM_HTTP_TIMEOUT", 0.0) or None  # 0: 10 s, 3 s to connect
+CRM_BACKOFF_BASE_SECONDS = env_float("CRM_BACKOFF_BASE_SECONDS", 2.0)
+CRM_BACKOFF_CAP_SECONDS = env_float("CRM_BACKOFF_CAP_SECONDS", 3600.0)
+CRM_DRAIN_MAX_ROWS = env_int("CRM_DRAIN_MAX_ROWS", 200)  # sends per delivery task
+CRM_DRAIN_SECONDS = env_float("CRM_DRAIN_SECONDS", 5.0)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "daphne": {"level": "WARNING"}},
 }

@@ -1,0 +1,60 @@
+"""Writes of access requests, exports and erasure; every DPO action lands in the audit log.
+
+Callers import from here (``from consent.dsar import services``); the submodules hold one concern each.
+"""
+
+from consent.dsar.services.erasure import member_erase, member_erase_by_retention, request_run_erasure
+from consent.dsar.services.exports import (
+    EXPORT_DAYS,
+    export_build,
+    export_download_record,
+    export_path,
+    export_request,
+    exports_purge_expired,
+    request_run_export,
+)
+from consent.dsar.services.rectification import request_rectify
+from consent.dsar.services.requests import (
+    AlreadyErased,
+    request_assign,
+    request_create,
+    request_extend,
+    request_note,
+    request_transition,
+    request_withdraw,
+)
+from consent.dsar.services.restriction import request_restrict
+from consent.dsar.services.verification import (
+    CODE_ATTEMPTS,
+    CODE_HOURS,
+    CodeResult,
+    verification_check,
+    verification_send,
+)
+
+__all__ = [
+    "CODE_ATTEMPTS",
+    "CODE_HOURS",
+    "EXPORT_DAYS",
+    "AlreadyErased",
+    "CodeResult",
+    "export_build",
+    "export_download_record",
+    "export_path",
+    "export_request",
+    "exports_purge_expired",
+    "member_erase",
+    "member_erase_by_retention",
+    "request_assign",
+    "request_create",
+    "request_extend",
+    "request_note",
+    "request_rectify",
+    "request_restrict",
+    "request_run_erasure",
+    "request_run_export",
+    "request_transition",
+    "request_withdraw",
+    "verification_check",
+    "verification_send",
+]

@@ -1,0 +1,84 @@
+"""Identity verification of a request entered by the DPO: a single-use code mailed to the account address."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consent.dsar.models import AccessRequest, VerificationCode
+from consent.dsar.services.requests import S, _event, _move, _require_dpo
+from consent.dsar.tasks import send_verification_code
+from portal.events import enqueue_on_commit
+
+CODE_HOURS = 24
+CODE_ATTEMPTS = 5
+
+
+def _code_hash(request_id, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{request_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def verification_send(*, request: AccessRequest, actor) -> AccessRequest:
+    """Mail a single-use code to the account address; the request waits for it in ``identity_unverified``."""
+    _require_dpo(actor)
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        request = AccessRequest.objects.select_for_update(of=("self",)).select_related("member").get(pk=request.pk)
+        if request.state == S.RECEIVED:
+            _move(request, S.IDENTITY_UNVERIFIED, actor)
+        elif request.state != S.IDENTITY_UNVERIFIED:
+            raise ValidationError(_("The identity of this request is already settled."), code="state")
+        VerificationCode.objects.filter(request=request, used_at__isnull=True).update(used_at=timezone.now())
+        VerificationCode.objects.create(
+            request=request,
+            code_hash=_code_hash(request.pk, code),
+            expires_at=timezone.now() + timedelta(hours=CODE_HOURS),
+        )
+        _event(request, actor, "code_sent")
+        enqueue_on_commit(send_verification_code, request_id=str(request.pk), user_id=request.member_id, code=code)
+    return request
+
+
+class CodeResult:
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    EXPIRED = "expired"
+
+
+def verification_check(*, request: AccessRequest, code: str, now=None) -> str:
+    """Check a code: five wrong tries lock it, it expires after a day, and works once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = (
+            VerificationCode.objects.select_for_update()
+            .filter(request=request, used_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if row is None or request.state != S.IDENTITY_UNVERIFIED:
+            return CodeResult.EXPIRED
+        if row.attempts >= CODE_ATTEMPTS:
+            return CodeResult.LOCKED
+        if row.expires_at <= now:
+            return CodeResult.EXPIRED
+        if not hmac.compare_digest(row.code_hash, _code_hash(request.pk, (code or "").strip())):
+            VerificationCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+            if row.attempts + 1 >= CODE_ATTEMPTS:
+                _event(request, None, "code_locked")
+                return CodeResult.LOCKED
+            return CodeResult.WRONG
+        row.used_at = now
+        row.save(update_fields=["used_at"])
+        request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+        _move(request, S.VERIFIED, None, note=_("Code from the account's e-mail entered."))
+    return CodeResult.OK

@@ -1,0 +1,73 @@
+"""The newsletter's mail: double opt-in links and their confirmation mail, and issues to every live subscriber.
+
+The consent itself (pending, confirmed, withdrawn, expired) is written by ``consent.services``;
+this module holds what goes out by e-mail and how a link in it is checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from consent.models import OptInToken, Purpose
+from consent.selectors import consents_live
+from consent.tasks import send_marketing_email
+from portal.events import enqueue_on_commit
+from portal.tasks import send_member_email
+
+
+class OptInError(ValidationError):
+    """A double opt-in link that is unknown, used or expired."""
+
+
+def opt_in_token_hash(token: str) -> str:
+    """Only the hash of a link's token is stored, so a database copy confirms nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def opt_in_url(token: str) -> str:
+    return settings.PORTAL_BASE_URL + reverse("consent:opt_in_confirm", args=[token])
+
+
+def opt_in_mail_send(*, user, purpose: Purpose, token: str, hours: int) -> None:
+    """Queue the confirmation mail once the pending consent is committed."""
+    with translation.override(user.preferred_language):
+        subject = _("Please confirm: %(purpose)s") % {"purpose": purpose.name}
+        body = _(
+            'You asked to receive "%(purpose)s".\n\n'
+            "Please confirm by opening this link within %(hours)s hours:\n\n%(url)s\n\n"
+            "Until you confirm, you will get nothing from us. If this was not you, ignore this e-mail: "
+            "without confirmation nothing happens."
+        ) % {"purpose": purpose.name, "hours": hours, "url": opt_in_url(token)}
+    enqueue_on_commit(send_member_email, user_id=user.pk, subject=str(subject), body=str(body))
+
+
+def opt_in_lookup(token: str) -> OptInToken:
+    """The open opt-in of a token, or OptInError saying why it cannot be confirmed."""
+    row = OptInToken.objects.select_related("purpose", "user").filter(token_hash=opt_in_token_hash(token or "")).first()
+    if row is None:
+        raise OptInError(_("This confirmation link is not valid."), code="invalid")
+    if row.used_at is not None:
+        raise OptInError(_("This confirmation link was already used or replaced by a newer one."), code="used")
+    if row.expires_at <= timezone.now():
+        raise OptInError(
+            _("This confirmation link has expired. Subscribe again in the privacy centre."), code="expired"
+        )
+    return row
+
+
+def newsletter_send(*, subject: str, body: str) -> int:
+    """Queue one newsletter issue to every member whose newsletter consent is live; returns the count."""
+    recipients = list(
+        consents_live("newsletter")
+        .filter(user__is_active=True, user__erased_at__isnull=True)
+        .values_list("user_id", flat=True)
+    )
+    for user_id in recipients:
+        enqueue_on_commit(send_marketing_email, user_id=user_id, purpose="newsletter", subject=subject, body=body)
+    return len(recipients)

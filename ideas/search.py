@@ -1,0 +1,43 @@
+"""Ideas in the knowledge base's unified search, through the slot knowledgebase offers (it never imports ideas)."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Q, QuerySet, Value
+from taggit.models import TaggedItem
+
+from ideas.models import Idea
+from ideas.selectors import idea_list
+from knowledgebase.extensions import Hit, SearchSource
+
+
+def idea_hits(*, user, words: list[str], limit: int) -> list[Hit]:
+    """Ideas from the member-facing list (merged duplicates left out) whose title or description has every word."""
+    condition = Q()
+    for word in words:
+        condition &= Q(title__icontains=word) | Q(body__icontains=word)
+    # Ideas have no access rules; ``user`` would only add the viewer's vote state, which results do not show.
+    ideas = idea_list(board=None, user=None).filter(condition).select_related("board")[:limit]
+    return [
+        Hit(
+            type="idea",
+            key=i.pk,
+            title=i.title,
+            url=i.get_absolute_url(),
+            text=i.body,
+            products=[i.board.name],
+            meta=i.get_status_display(),
+        )
+        for i in ideas
+    ]
+
+
+def idea_labels(keys: list[int]) -> QuerySet:
+    """The tags of the ideas found, as rows the search unions with its own labels."""
+    idea_type = ContentType.objects.get_for_model(Idea)  # cached by Django after the first call
+    return TaggedItem.objects.filter(content_type_id=idea_type.pk, object_id__in=keys).values_list(
+        Value("idea"), F("object_id"), Value("tag"), F("tag__name")
+    )
+
+
+SOURCE = SearchSource(type="idea", hits=idea_hits, labels=idea_labels)
