@@ -181,3 +181,37 @@ def test_offline_message_becomes_a_private_thread_staff_answer(new_page, as_user
         expect(other.locator("main")).not_to_contain_text("Refund for my annual plan")
     finally:
         live_server.shell(DEMO_HOURS)
+
+
+def test_member_is_warned_before_sending_a_phone_number_in_german(new_page, as_user, live_server, screenshot):
+    """A German member who types a phone number into the chat is warned first; "Entfernen und senden"
+    sends the message without it, so the support team never sees the number."""
+    page = new_page(locale="de-DE")
+    as_user(page, "customer2@example.com", "customer2-demo-2026")
+    page.context.add_cookies([{"name": "django_language", "value": "de", "url": live_server.url}])
+    page.goto("/chat/")
+    page.fill("input[name=topic]", "Rückruf wegen Rechnung")
+    page.fill("textarea[name=body]", "Meine Rechnung fehlt.")
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/chat/\d+/$"))
+    expect(page.locator("#chat-connection")).to_have_text("Verbunden")
+
+    page.fill("#chat-input", "Bitte ruft mich an: 0171 2345678")
+    page.press("#chat-input", "Enter")
+    warning = page.locator("#pii-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("Das sieht nach personenbezogenen Daten aus:")
+    expect(warning.locator("[data-pii-findings]")).to_contain_text("Telefonnummer: 0171 2345678")
+    expect(warning).to_be_focused()
+    expect(page.locator("#chat-log li", has_text="Bitte ruft mich an")).to_have_count(0)
+    screenshot(page, "chat-personal-data-warning-de")
+
+    warning.get_by_role("button", name="Entfernen und senden").click()
+    expect(page.locator("#chat-log li", has_text="Bitte ruft mich an")).to_have_count(1)
+    expect(warning).to_be_hidden()
+    assert "2345678" not in page.locator("#chat-log").inner_text()
+    transcript = live_server.shell(
+        "from community.chat.models import ChatMessage\n"
+        "print(list(ChatMessage.objects.filter(body__contains='ruft mich an').values_list('body', flat=True)))\n"
+    )
+    assert "2345678" not in transcript and "ruft mich an" in transcript
