@@ -1,8 +1,7 @@
-"""Background work after a forum change: search index, notifications."""
+"""Background work after a forum change: a published post's search entry, notifications."""
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,19 +10,6 @@ from wagtail.search import index
 
 from portal.models import User
 from portal.notifications import in_language, notification_send
-
-
-@task(queue_name="default")
-def reindex(*, refs: list) -> int:
-    """Update the search index for (model label, pk) pairs; missing rows leave the index."""
-    done = 0
-    for label, pk in refs:
-        model = apps.get_model(label)
-        obj = model.objects.filter(pk=pk).first()
-        if obj is not None:
-            index.insert_or_update_object(obj)
-            done += 1
-    return done
 
 
 @task(queue_name="default")

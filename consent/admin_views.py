@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from consent import ledger, permissions, selectors, services
+from consent import ledger, permissions, pseudonyms, selectors, services
 from consent.forms import NoticeForm, ReidentifyForm
 from consent.models import LedgerCheckpoint, LedgerHead, NoticeVersion, Purpose
 from consent.record import record_as_csv, record_of_processing
@@ -42,21 +42,27 @@ class ReidentifyView(PrivacyAdminView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", ReidentifyForm())
+        context.setdefault("form", ReidentifyForm(recipients=pseudonyms.recipients().values()))
         return context
 
     def post(self, request):
-        form = ReidentifyForm(request.POST)
-        member = None
+        known = pseudonyms.recipients()
+        form = ReidentifyForm(request.POST, recipients=known.values())
+        member = recipient = None
         if form.is_valid():
             try:
                 member = services.pseudonym_reidentify(
-                    actor=request.user, pseudonym=form.cleaned_data["pseudonym"], reason=form.cleaned_data["reason"]
+                    actor=request.user,
+                    pseudonym=form.cleaned_data["pseudonym"],
+                    reason=form.cleaned_data["reason"],
+                    recipient=form.cleaned_data["recipient"],
                 )
+                recipient = pseudonyms.recipient_of(form.cleaned_data["pseudonym"], known)
             except ValidationError as exc:
                 form.add_error(None, exc)
         return self.render_to_response(
-            self.get_context_data(form=form, member=member), status=200 if form.is_valid() else 400
+            self.get_context_data(form=form, member=member, recipient=recipient),
+            status=200 if form.is_valid() else 400,
         )
 
 

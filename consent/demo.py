@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from consent import services
 from consent.models import Channel, MemberConsent
-from consent.pseudonyms import pseudonym_for
 from portal.models import User
 
 
@@ -16,5 +15,4 @@ def seed(*, stdout) -> list[str]:
     services.consent_grant(user=customer, purpose="analytics", channel=Channel.WEB, language="en")
     services.consent_grant(user=customer, purpose="crm_followup", channel=Channel.WEB, language="en")
     services.consent_withdraw(user=customer, purpose="crm_followup", channel=Channel.WEB, language="en")
-    pseudonym_for(customer, "crm")
     return []

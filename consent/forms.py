@@ -37,6 +37,11 @@ class ReidentifyForm(forms.Form):
     """The DPO's request to learn who stands behind a pseudonym, with the reason on record."""
 
     pseudonym = forms.CharField(label=_("Pseudonym"), max_length=64)
+    recipient = forms.ChoiceField(
+        label=_("Recipient"),
+        required=False,
+        help_text=_("Who reported the pseudonym. Leave it open to find the recipient from the pseudonym itself."),
+    )
     reason = forms.CharField(
         label=_("Reason"),
         min_length=10,
@@ -44,6 +49,12 @@ class ReidentifyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recorded in the audit log and shown to the member."),
     )
+
+    def __init__(self, *args, recipients=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].choices = [("", _("Find it from the pseudonym"))] + [
+            (recipient.key, recipient.label) for recipient in recipients
+        ]
 
 
 class NoticeForm(forms.Form):

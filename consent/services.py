@@ -34,6 +34,8 @@ from consent.models import (
 )
 from consent.newsletter import OptInError, opt_in_lookup, opt_in_mail_send, opt_in_token_hash
 from consent.pseudonyms import parse as parse_pseudonym
+from consent.pseudonyms import recipient_of as pseudonym_recipient_of
+from consent.pseudonyms import recipients as pseudonym_recipients
 from consent.selectors import UnknownPurpose, consent_memo_clear, current_notice, processing_restricted
 from consent.subjects import subject_for
 
@@ -334,8 +336,13 @@ def audit_record(*, actor, subject, action: str, reason: str = "", target: str =
     )
 
 
-def pseudonym_reidentify(*, actor, pseudonym: str, reason: str):
-    """DPO only: which member a pseudonym stands for. Writes a ledger event and an audit entry."""
+def pseudonym_reidentify(*, actor, pseudonym: str, reason: str, recipient: str = ""):
+    """DPO only: which member a pseudonym stands for, and at which recipient; the ledger and the audit log record it.
+
+    With ``recipient`` named, a pseudonym that recipient's domain did not produce is refused, so a
+    pseudonym leaked from one CRM is never attributed to another; without it, the recipient is found
+    from the pseudonym's domain.
+    """
     from consent.permissions import can_reidentify
 
     if not can_reidentify(actor):
@@ -344,12 +351,35 @@ def pseudonym_reidentify(*, actor, pseudonym: str, reason: str):
     if len(reason) < 10:
         raise ValidationError(_("Write down why (at least 10 characters)."), code="reason")
     pseudonym = (pseudonym or "").strip()
-    if parse_pseudonym(pseudonym) is None:
+    parsed = parse_pseudonym(pseudonym)
+    if parsed is None:
         raise ValidationError(_("This is not a pseudonym of this portal."), code="format")
-    mapping = PseudonymMapping.objects.select_related("user").filter(pseudonym=pseudonym).first()
+    known = pseudonym_recipients()
+    found = pseudonym_recipient_of(pseudonym, known)
+    if recipient:
+        chosen = known.get(recipient)
+        if chosen is None:
+            raise ValidationError(_("This recipient is unknown."), code="recipient")
+        if chosen.domain != parsed[0]:
+            raise ValidationError(
+                _("This pseudonym was not issued to %(recipient)s."),
+                code="recipient",
+                params={"recipient": chosen.label},
+            )
+        found = chosen
+    mapping = PseudonymMapping.objects.select_related("user").filter(pseudonym=pseudonym, domain=parsed[0]).first()
     if mapping is None:
         raise ValidationError(_("No member has this pseudonym (or it was erased)."), code="unknown")
     member = mapping.user
+    evidence = {
+        "actor": f"user:{actor.pk}",
+        "domain": mapping.domain,
+        "reason_sha256": hashlib.sha256(reason.encode()).hexdigest(),
+    }
+    target = pseudonym
+    if found is not None:
+        evidence["recipient"] = found.key
+        target = f"{pseudonym} ({found.label})"
     with transaction.atomic():
         subject = subject_for(member)
         ledger.append(
@@ -361,11 +391,7 @@ def pseudonym_reidentify(*, actor, pseudonym: str, reason: str):
             notice_hash="",
             language="",
             method=Channel.STAFF,
-            evidence={
-                "actor": f"user:{actor.pk}",
-                "domain": mapping.domain,
-                "reason_sha256": hashlib.sha256(reason.encode()).hexdigest(),
-            },
+            evidence=evidence,
         )
-        audit_record(actor=actor, subject=member, action="reidentify", reason=reason, target=pseudonym)
+        audit_record(actor=actor, subject=member, action="reidentify", reason=reason, target=target)
     return member

@@ -11,7 +11,8 @@ class CrmConfig(AppConfig):
         from community.chat import events as chat_events
         from consent.dsar.events import member_erased
         from consent.events import consent_changed
-        from crm import receivers
+        from consent.pseudonyms import add_recipient_source
+        from crm import payloads, receivers
         from ideas import events as idea_events
         from portal.roles import Role, grant
 
@@ -21,6 +22,7 @@ class CrmConfig(AppConfig):
         idea_events.idea_tagged.connect(receivers.on_idea_tagged)
         consent_changed.connect(receivers.on_consent_changed)
         member_erased.connect(receivers.on_member_erased)
+        add_recipient_source(payloads.pseudonym_recipients)
         _schedule()
         staff = (
             "crm.view_interestcard",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from consent.pseudonyms import pseudonym_for
 from crm import services
 from crm.models import ActionType, AssigneeStrategy, ConnectionKind, CrmConnection, Priority, TagRule
 from crm.selectors import DEMO_PATH
@@ -52,6 +53,10 @@ def seed(*, stdout) -> list[str]:
             },
         )
     _tag_demo_lead(moderator)
+    customer = User.objects.filter(email="customer@example.com").first()
+    if customer is not None:
+        # The demo DPO can re-identify the demo customer's pseudonym at this CRM at once.
+        pseudonym_for(customer, connection.pseudonym_domain)
     stdout.write(f"CRM: demo connection to {url}, {len(RULES)} tag rules\n")
     return []
 

@@ -45,6 +45,15 @@ class ConnectionForm(WagtailAdminModelForm):
     )
     api_token = _secret_field(_("API token"), _("BottleCRM personal access token or HubSpot private app token."))
     client_secret = _secret_field(_("Client secret"), _("Salesforce: the connected app's consumer secret."))
+    pseudonym_prefix = forms.CharField(
+        label=_("Pseudonyms"),
+        required=False,
+        disabled=True,
+        help_text=_(
+            "Every pseudonym this connection receives starts with this. No other connection gets them, "
+            "except connections made before each got its own (“crm_”)."
+        ),
+    )
 
     class Meta:
         model = CrmConnection
@@ -56,6 +65,10 @@ class ConnectionForm(WagtailAdminModelForm):
         for name in SECRET_FIELDS:
             if stored.get(name):
                 self.fields[name].help_text = _("A secret is stored. Leave blank to keep it, or type a new one.")
+        if self.instance.pk:
+            self.fields["pseudonym_prefix"].initial = f"{self.instance.pseudonym_domain}_"
+        else:
+            del self.fields["pseudonym_prefix"]  # the key is drawn when the connection is stored
 
     def clean_options(self):
         options = self.cleaned_data.get("options") or {}

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consent.pseudonyms import recipient_domain
 from portal import field_crypto
 
 # Namespace of the card keys: uuid5(namespace, "<source_type>:<source_id>:<tag>") is stable forever.
 CARD_NAMESPACE = uuid.UUID("6f4d3c2e-2b8a-5d7e-9f10-3c1a2b4d5e6f")
 TEXT_MAX = 2000
+# The one pseudonym domain every connection shared before each got its own; connections made then keep it.
+LEGACY_RECIPIENT_KEY = "crm"
+
+
+def new_recipient_key() -> str:
+    """A fresh recipient key, random so no other connection (nor a re-used id) ever shares its pseudonyms."""
+    return f"crm:{secrets.token_hex(10)}"
 
 
 class ActionType(models.TextChoices):
@@ -93,12 +103,27 @@ class CrmConnection(models.Model):
     credentials = models.TextField(editable=False, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True, editable=False)
+    recipient_key = models.CharField(
+        _("pseudonym recipient key"),
+        max_length=64,
+        default=new_recipient_key,
+        editable=False,
+        help_text=_("Selects this connection's own pseudonym domain; never changes, or the CRM's records break."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("CRM connection")
         verbose_name_plural = _("CRM connections")
+        constraints = [
+            # Only connections from before per-recipient domains share a key (the legacy one).
+            models.UniqueConstraint(
+                fields=["recipient_key"],
+                condition=~Q(recipient_key=LEGACY_RECIPIENT_KEY),
+                name="crm_connection_own_recipient_key",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()})"
@@ -106,6 +131,11 @@ class CrmConnection(models.Model):
     def secrets(self) -> dict[str, str]:
         """The decrypted credentials (only adapters call this, at send time)."""
         return json.loads(field_crypto.decrypt_text(self.credentials, aad=self._aad())) if self.credentials else {}
+
+    @property
+    def pseudonym_domain(self) -> str:
+        """The domain of every pseudonym this connection receives."""
+        return recipient_domain(self.recipient_key)
 
     def has_secret(self, name: str) -> bool:
         return bool(self.secrets().get(name))

@@ -1,4 +1,8 @@
-"""The JSON a CRM receives, decided when sending: identity only with live consent, everyone else pseudonymous."""
+"""The JSON a CRM receives, decided when sending: identity only with live consent, everyone else pseudonymous.
+
+Every pseudonym in it, the author's and those that replace @handles in the texts, comes from the
+card's connection's own domain (``CrmConnection.pseudonym_domain``), so two CRMs cannot join records.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,11 @@ from django.utils import timezone
 
 from consent.pseudonyms import pseudonym_for
 from consent.selectors import has_consent
-from crm.models import InterestCard, OutboxKind
+from crm.models import CrmConnection, InterestCard, OutboxKind
 from portal.models import User
 from portal.pii import remove_personal_data
 
 PURPOSE = "crm_followup"
-DOMAIN = "crm"
 SCHEMA = "portal.interest-card/1"
 MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9-]{1,38}[a-z0-9])\b", re.IGNORECASE)
 
@@ -41,8 +44,8 @@ def _named_members(texts: list[str], member: User | None) -> dict[str, User]:
     return {u.handle.lower(): u for u in User.objects.filter(handle__in=handles)}
 
 
-def scrub(text: str, *, member: User | None, identity: bool, named: dict[str, User] | None = None) -> str:
-    """Replace @handles with CRM pseudonyms; without consent also the author's own identifiers and contact data."""
+def scrub(text: str, *, member: User | None, identity: bool, domain: str, named: dict[str, User] | None = None) -> str:
+    """Replace @handles with the recipient's pseudonyms; without consent also the author's identifiers and contact data."""
     if not text:
         return ""
     if named is None:
@@ -53,18 +56,18 @@ def scrub(text: str, *, member: User | None, identity: bool, named: dict[str, Us
             continue
         if identity and member is not None and user.pk == member.pk:
             continue
-        text = _replace_words(text, ["@" + handle, handle], pseudonym_for(user, DOMAIN))
+        text = _replace_words(text, ["@" + handle, handle], pseudonym_for(user, domain))
     if member is not None and not identity:
-        alias = pseudonym_for(member, DOMAIN)
+        alias = pseudonym_for(member, domain)
         text = _replace_words(text, [member.email, member.get_full_name(), member.first_name, member.last_name], alias)
         text = remove_personal_data(text)
     return text
 
 
-def _author(member: User | None, identity: bool) -> dict:
+def _author(member: User | None, identity: bool, domain: str) -> dict:
     if member is None:
         return {"pseudonym": None, "deleted": True}
-    author = {"pseudonym": pseudonym_for(member, DOMAIN)}
+    author = {"pseudonym": pseudonym_for(member, domain)}
     if identity:
         author.update(name=member.get_full_name() or member.handle, email=member.email)
     return author
@@ -81,6 +84,7 @@ def build(card: InterestCard, *, kind: str) -> tuple[dict, bool]:
     member = card.member
     identity = kind == OutboxKind.UPSERT and identity_allowed(member)
     named = _named_members([card.title, card.text], member)
+    domain = card.connection.pseudonym_domain
     payload = {
         "schema": SCHEMA,
         "event": "card.redacted" if kind == OutboxKind.REDACT else "card.upserted",
@@ -94,17 +98,22 @@ def build(card: InterestCard, *, kind: str) -> tuple[dict, bool]:
         "due_on": card.due_on.isoformat(),
         "tag": card.tag,
         "automatic": card.is_automatic,
-        "title": scrub(card.title, member=member, identity=identity, named=named),
-        "text": scrub(card.text, member=member, identity=identity, named=named),
+        "title": scrub(card.title, member=member, identity=identity, domain=domain, named=named),
+        "text": scrub(card.text, member=member, identity=identity, domain=domain, named=named),
     }
     if member is None or member.erased_at is not None:
         # Erased: nothing in the portal can tell which words named the member, so no free text goes.
         payload.update(title=f"{card.get_action_type_display()} {str(card.key)[:8]}", text="")
     payload |= {
         "product": card.product,
-        "author": _author(member, identity),
+        "author": _author(member, identity, domain),
         "assignee": _assignee(card),
         "processed": card.processed_at is not None,
         "sent_at": timezone.now().isoformat(),
     }
     return payload, identity
+
+
+def pseudonym_recipients() -> list[tuple[str, str]]:
+    """Every connection as a recipient of pseudonyms, for the DPO's re-identification (consent's slot)."""
+    return [(connection.recipient_key, str(connection)) for connection in CrmConnection.objects.order_by("name", "pk")]

@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from ideas.models import Board, Category, Comment, Idea, Status, StatusChange, Vote
+from portal.events import enqueue_on_commit
 from portal.markup import render_markdown
 from portal.models import User
+from portal.tasks import reindex
 
 BOARDS = (
     ("acme-cloud", "Acme Cloud", "Ideas for the Acme Cloud web app.", ("Reporting", "Integrations", "Usability")),
@@ -171,6 +173,7 @@ def seed(*, stdout) -> list[str]:
     for user in moved:
         Vote.objects.create(idea=ideas[0], voter=user, moved_from=duplicate, created_at=now - timedelta(days=10))
     Idea.objects.filter(pk=ideas[0].pk).update(vote_count=Vote.objects.filter(idea=ideas[0]).count())
+    enqueue_on_commit(reindex, refs=[("ideas.Idea", idea.pk) for idea in (*ideas, duplicate)])
     if stdout is not None:
         stdout.write(f"ideas: {len(boards)} boards, {len(ideas) + 1} ideas\n")
     return []

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
+from wagtail.search import index
 
 
 class Board(models.Model):
@@ -71,7 +72,7 @@ STATUS_CSS = {
 }
 
 
-class Idea(models.Model):
+class Idea(index.Indexed, models.Model):
     """A member's product suggestion that others vote on and product managers answer."""
 
     board = models.ForeignKey(Board, on_delete=models.PROTECT, related_name="ideas", verbose_name=_("board"))
@@ -101,6 +102,16 @@ class Idea(models.Model):
     comment_count = models.PositiveIntegerField(_("comments"), default=0)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     tags = TaggableManager(blank=True, verbose_name=_("tags"))
+
+    # Indexed after commit by ideas.services (portal.tasks.reindex), never from post_save.
+    search_auto_update = False
+    search_fields = [
+        index.SearchField("title", boost=3),
+        index.SearchField("body"),
+        index.FilterField("board"),
+        index.FilterField("status"),
+        index.FilterField("merged_into"),
+    ]
 
     class Meta:
         ordering = ["-vote_count", "-created_at"]

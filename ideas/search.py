@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import F, QuerySet, Value
 from taggit.models import TaggedItem
+from wagtail.search.backends import get_search_backend
 
 from ideas.models import Idea
 from ideas.selectors import idea_list
 from knowledgebase.extensions import Hit, SearchSource
 
 
-def idea_hits(*, user, words: list[str], limit: int) -> list[Hit]:
-    """Ideas from the member-facing list (merged duplicates left out) whose title or description has every word."""
-    condition = Q()
-    for word in words:
-        condition &= Q(title__icontains=word) | Q(body__icontains=word)
+def idea_hits(*, user, query: str, limit: int) -> list[Hit]:
+    """Ideas from the member-facing list (merged duplicates left out) matching every word, most relevant first."""
     # Ideas have no access rules; ``user`` would only add the viewer's vote state, which results do not show.
-    ideas = idea_list(board=None, user=None).filter(condition).select_related("board")[:limit]
+    ideas = idea_list(board=None, user=None).select_related("board")
+    found = get_search_backend().search(query, ideas, operator="and")[:limit]
     return [
         Hit(
             type="idea",
@@ -28,7 +27,7 @@ def idea_hits(*, user, words: list[str], limit: int) -> list[Hit]:
             products=[i.board.name],
             meta=i.get_status_display(),
         )
-        for i in ideas
+        for i in found
     ]
 
 

@@ -26,6 +26,7 @@ from ideas.models import (
 from portal import ratelimit
 from portal.events import enqueue_on_commit
 from portal.markup import render_markdown
+from portal.tasks import reindex
 
 TITLE_MIN = 5
 TITLE_MAX = 140
@@ -60,6 +61,11 @@ def _rate(key: str, rule: dict) -> None:
         )
 
 
+def _reindex(*idea_ids: int) -> None:
+    """Refresh the ideas' search entries once the write commits (the index keeps status and merge as filters)."""
+    enqueue_on_commit(reindex, refs=[("ideas.Idea", pk) for pk in idea_ids])
+
+
 def _clean_text(value: str, *, field: str, maximum: int, minimum: int = 1) -> str:
     text = (value or "").strip()
     if len(text) < minimum:
@@ -85,6 +91,7 @@ def idea_create(*, board: Board, author, title: str, body: str, category: Catego
             board=board, category=category, author=author, title=title, body=body, body_html=render_markdown(body)
         )
         Follow.objects.create(idea=idea, user=author)
+        _reindex(idea.pk)
     return idea
 
 
@@ -221,6 +228,7 @@ def idea_set_status(
         if locked.status != status:
             from ideas.tasks import notify_status_change
 
+            _reindex(idea.pk)
             enqueue_on_commit(notify_status_change, change_id=change.pk)
             events.idea_status_changed.send_on_commit(
                 idea_id=change.idea_id,
@@ -309,6 +317,7 @@ def idea_merge(*, duplicate: Idea, original: Idea, by, response: str = "") -> Id
         events.idea_merged.send_on_commit(
             duplicate_id=dup.pk, original_id=orig.pk, moved_voter_ids=sorted(dup_voter_ids)
         )
+        _reindex(dup.pk, orig.pk)
     duplicate.refresh_from_db()
     original.refresh_from_db()
     return original

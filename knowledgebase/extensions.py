@@ -33,8 +33,9 @@ class Hit:
 class SearchSource:
     """A kind of content the unified search lists after the articles and threads.
 
-    ``hits(user=, words=, limit=)`` returns up to ``limit`` hits the viewer may see, each
-    containing every word, in one query. ``labels(keys)`` returns an unevaluated
+    ``hits(user=, query=, limit=)`` returns up to ``limit`` hits the viewer may see that match
+    every word of ``query`` through the search backend (stemmed, stop words dropped), most
+    relevant first, in one query. ``labels(keys)`` returns an unevaluated
     ``values_list(type, key, "product" | "tag", name)`` for those hits; the search unions it
     with the other sources' so all labels cost one query.
     """

@@ -1,9 +1,10 @@
 """The knowledge base's search: article suggestions, the unified search and the text helpers both use.
 
-Articles are matched and ranked by wagtail.search (PostgreSQL full-text search with the
-configured language's stemming and stop words; SQLite FTS5 with BM25 in development).
-Threads come from community/, which the knowledge base may read; other apps add their
-content through ``knowledgebase.extensions`` (ideas/ adds ideas).
+Every source is matched and ranked by wagtail.search (PostgreSQL full-text search with the
+stemming and stop words of ``SEARCH_LANGUAGE_CONFIG``; SQLite FTS5 with BM25, without either,
+in development). Threads come from community/, which the knowledge base may read, through the
+index of their published posts; other apps add their content through
+``knowledgebase.extensions`` (ideas/ adds ideas).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import F, Value
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.contrib.search_promotions.models import SearchPromotion
@@ -29,6 +30,8 @@ MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
 EXCERPT_CHARS = 220
 RESULTS_PER_TYPE = 20
+# A thread can match through several of its posts; three rows per listed thread fill the list in practice.
+THREAD_POST_CANDIDATES = RESULTS_PER_TYPE * 3
 SUGGESTION_CANDIDATES = 30
 OWN_TYPES = ("article", "thread")
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -50,7 +53,7 @@ def clean_query(raw: str | None) -> str:
 
 
 def significant_words(text: str, *, limit: int = 8) -> list[str]:
-    """Distinct words worth matching (stop words and one-letter words dropped), in order of appearance."""
+    """Distinct words worth marking in results (stop words and one-letter words dropped), in order of appearance."""
     seen: list[str] = []
     for word in WORD.findall(text or ""):
         lowered = word.lower()
@@ -93,11 +96,11 @@ def highlight(text: str, words: list[str]) -> SafeString:
 # --- articles and suggestions -----------------------------------------------------------------
 
 
-def _matching_articles(words: list[str], *, operator: str, cap: int) -> list[KBArticlePage]:
-    """Live articles whose indexed title, summary, body, tags and products match the words, most relevant first."""
+def _matching_articles(query: str, *, operator: str, cap: int) -> list[KBArticlePage]:
+    """Live articles whose indexed title, summary, body, tags and products match the query, most relevant first."""
     return list(
         get_search_backend().search(
-            " ".join(words),
+            query,
             KBArticlePage.objects.live().only("title", "url_path", "path", "depth", "summary"),
             operator=operator,
         )[:cap]
@@ -106,13 +109,14 @@ def _matching_articles(words: list[str], *, operator: str, cap: int) -> list[KBA
 
 def article_suggestions(*, text: str, limit: int = 5) -> list[dict]:
     """Live articles matching what a member is typing (a question title, a chat message): one query, two at most."""
-    words = significant_words(clean_query(text))
+    query = clean_query(text)
+    words = significant_words(query)
     limit = max(1, min(int(limit), 10))
     if not words:
         return []
-    hits = _matching_articles(words, operator="and", cap=SUGGESTION_CANDIDATES)
-    if not hits and len(words) > 1:
-        hits = _matching_articles(words, operator="or", cap=SUGGESTION_CANDIDATES)
+    hits = _matching_articles(query, operator="and", cap=SUGGESTION_CANDIDATES)
+    if not hits and len(query.split()) > 1:
+        hits = _matching_articles(query, operator="or", cap=SUGGESTION_CANDIDATES)
     return [
         {"title": page.title, "url": page.get_url(), "excerpt": excerpt(page.summary, words, length=160)}
         for page in hits[:limit]
@@ -155,49 +159,57 @@ def _promotions(query: str) -> list[dict]:
     ]
 
 
-def _article_hits(words: list[str]) -> list[Hit]:
+def _article_hits(query: str) -> list[Hit]:
     return [
         Hit(type="article", key=page.pk, title=page.title, url=page.get_url(), text=page.summary)
-        for page in _matching_articles(words, operator="and", cap=RESULTS_PER_TYPE)
+        for page in _matching_articles(query, operator="and", cap=RESULTS_PER_TYPE)
     ]
 
 
-def _thread_hits(user, words: list[str]) -> list[Hit]:
-    """Threads the viewer may see whose title or published posts contain every word (one query).
+def _thread_hits(user, query: str) -> list[Hit]:
+    """Threads the viewer may see with a published post matching every word, best match first (one query).
 
-    Matched in the database rather than through the search index, which community's worker
-    updates after commit: a thread is found the moment it is posted, and so are threads
-    written in bulk without indexing.
+    The question post is indexed with its thread's title, so one search over posts finds threads
+    by title and by text; the excerpt comes from the best matching post. Among equally relevant
+    threads, answered ones come first.
     """
     visible = Thread.objects.filter(community_permissions.forum_visibility_q(user, "forum__")).filter(
         community_permissions.thread_public_q(user)
     )
-    condition = Q()
-    for word in words:
-        in_posts = Post.objects.filter(thread=OuterRef("pk"), status=PostStatus.PUBLISHED, body__icontains=word)
-        condition &= Q(title__icontains=word) | Q(Exists(in_posts))
-    question = (
-        Post.objects.filter(thread=OuterRef("pk"), is_question=True).order_by("created_at").values("body_html")[:1]
+    posts = (
+        Post.objects.filter(status=PostStatus.PUBLISHED, thread_id__in=visible.values("pk"))
+        .select_related("thread__forum")
+        .only(
+            "body_html",
+            "thread__title",
+            "thread__accepted_post_id",
+            "thread__forum__name",
+            "thread__forum__product",
+        )
     )
-    threads = (
-        visible.filter(condition)
-        .select_related("forum")
-        .annotate(question_text=Subquery(question))
-        .only("title", "accepted_post_id", "last_activity_at", "forum__name", "forum__product", "forum__slug")
-        .order_by(F("accepted_post").desc(nulls_last=True), "-last_activity_at", "-id")[:RESULTS_PER_TYPE]
-    )
+    found = get_search_backend().search(query, posts, operator="and").annotate_score("relevance")
+    best: dict[int, Post] = {}
+    for post in found[:THREAD_POST_CANDIDATES]:
+        best.setdefault(post.thread_id, post)
+    ranked, tier, previous = [], -1, None
+    for post in best.values():
+        # Backends order scores differently (SQLite's BM25 ascends), so only equal scores are compared.
+        if post.relevance != previous:
+            tier, previous = tier + 1, post.relevance
+        ranked.append((tier, not post.thread.accepted_post_id, post))
+    ranked.sort(key=lambda entry: entry[:2])
     return [
         Hit(
             type="thread",
-            key=t.pk,
-            title=t.title,
-            url=t.get_absolute_url(),
-            text=plain_text(t.question_text or ""),
-            products=[t.forum.product] if t.forum.product else [],
-            answered=bool(t.accepted_post_id),
-            meta=t.forum.name,
+            key=post.thread_id,
+            title=post.thread.title,
+            url=post.thread.get_absolute_url(),
+            text=plain_text(post.body_html),
+            products=[post.thread.forum.product] if post.thread.forum.product else [],
+            answered=bool(post.thread.accepted_post_id),
+            meta=post.thread.forum.name,
         )
-        for t in threads
+        for _tier, _unanswered, post in ranked[:RESULTS_PER_TYPE]
     ]
 
 
@@ -236,6 +248,7 @@ def unified_search(*, user, query: str, type: str = "", product: str = "", tag: 
     """KB articles, forum threads and the other sources' content the viewer may see, with facets and promotions.
 
     One query per type, one for the labels of all hits and one for the promotions: five with ideas.
+    The search backend matches and ranks the query; its significant words only mark and cut excerpts.
     """
     cleaned = clean_query(query)
     types = (*OWN_TYPES, *SEARCH_SOURCES)
@@ -243,9 +256,9 @@ def unified_search(*, user, query: str, type: str = "", product: str = "", tag: 
     if not cleaned:
         return SearchResults(query="", words=[], hits=[], promotions=[], facets={}, selected=selected)
     words = significant_words(cleaned, limit=12) or [w.lower() for w in cleaned.split()][:12]
-    hits = _article_hits(words) + _thread_hits(user, words)
+    hits = _article_hits(cleaned) + _thread_hits(user, cleaned)
     for source in SEARCH_SOURCES.values():
-        hits += source.hits(user=user, words=words, limit=RESULTS_PER_TYPE)
+        hits += source.hits(user=user, query=cleaned, limit=RESULTS_PER_TYPE)
     _attach_labels(hits)
     facets = {
         "type": Counter(h.type for h in hits),

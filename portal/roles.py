@@ -82,14 +82,19 @@ def can_access_back_office(user) -> bool:
     return bool(user and user.is_active and user.has_perm(ADMIN_ACCESS))
 
 
-def has_role(user, role: str) -> bool:
-    if not user.is_authenticated:
-        return False
+def role_names(user) -> set[str]:
+    """The groups the user is in, read once per user object (has_role and the DPO check share it)."""
     cache = getattr(user, "_role_names", None)
     if cache is None:
         cache = set(user.groups.values_list("name", flat=True))
         user._role_names = cache
-    return role in cache or (user.is_superuser and role != Role.CUSTOMER)
+    return cache
+
+
+def has_role(user, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    return role in role_names(user) or (user.is_superuser and role != Role.CUSTOMER)
 
 
 def create_role_groups(Group) -> None:

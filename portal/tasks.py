@@ -1,10 +1,14 @@
-"""Background work of the shell: outgoing member e-mail."""
+"""Background work every app shares: outgoing member e-mail, search index updates."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django_tasks import task
+from wagtail.search import index
 
 from portal.models import User
 
@@ -33,3 +37,27 @@ def send_address_email(*, to: str, subject: str, body: str, headers: dict | None
         subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers or {}
     ).send()
     return True
+
+
+@task(queue_name="default")
+def reindex(*, refs: list) -> int:
+    """Bring the search index up to date for (model label, pk) pairs after a write; returns the rows indexed.
+
+    Apps index explicitly after commit (``search_auto_update = False``), so a row that is gone, or
+    no longer among its model's indexed objects, is removed from the index here.
+    """
+    pks_by_label: dict[str, list] = defaultdict(list)
+    for label, pk in refs:
+        pks_by_label[label].append(pk)
+    done = 0
+    for label, pks in pks_by_label.items():
+        model = apps.get_model(label)
+        rows = model.get_indexed_objects().in_bulk(pks)
+        for pk in pks:
+            row = rows.get(pk)
+            if row is None:
+                index.remove_object(model(pk=pk))
+            else:
+                index.insert_or_update_object(row)
+                done += 1
+    return done

@@ -161,6 +161,8 @@ class Post(index.Indexed, models.Model):
     search_auto_update = False
     search_fields = [
         index.SearchField("body"),
+        # On the question only: one search over posts then finds threads by their title as well.
+        index.SearchField("question_title", boost=3),
         index.FilterField("thread_id"),
         index.FilterField("status"),
     ]
@@ -181,9 +183,17 @@ class Post(index.Indexed, models.Model):
     def get_absolute_url(self):
         return reverse("community:post", args=[self.pk])
 
+    @classmethod
+    def get_indexed_objects(cls):
+        return super().get_indexed_objects().select_related("thread")
+
     @property
     def is_published(self) -> bool:
         return self.status == PostStatus.PUBLISHED
+
+    @property
+    def question_title(self) -> str:
+        return self.thread.title if self.is_question else ""
 
 
 class PostRevision(models.Model):

@@ -7,6 +7,7 @@ from community.models import (
     Post,
 )
 from portal.events import enqueue_on_commit
+from portal.tasks import reindex
 
 
 def _after_publish(post: Post) -> None:
@@ -19,7 +20,5 @@ def _after_publish(post: Post) -> None:
 
 
 def _reindex(*objects) -> None:
-    from community import tasks
-
     refs = [(obj._meta.label, obj.pk) for obj in objects]
-    enqueue_on_commit(tasks.reindex, refs=refs)
+    enqueue_on_commit(reindex, refs=refs)

@@ -24,6 +24,7 @@ from community.services.effects import _after_publish, _reindex
 from community.services.posting import _refresh_tag_labels
 from portal.events import enqueue_on_commit
 from portal.models import User
+from portal.tasks import reindex
 
 
 def _log(*, moderator, kind, thread=None, post=None, member=None, reason="", **details) -> ModerationAction:
@@ -269,9 +270,7 @@ def thread_merge(*, source: Thread, target: Thread, moderator: User, reason: str
         source_thread=source.pk,
         moved_posts=len(moved),
     )
-    from community import tasks
-
-    enqueue_on_commit(tasks.reindex, refs=[("community.Post", pk) for pk in moved])
+    enqueue_on_commit(reindex, refs=[("community.Post", pk) for pk in moved])
     return target
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -142,8 +143,16 @@ def _export(request, item, forms) -> None:
 
 
 def _erase(request, item, forms) -> None:
-    services.request_run_erasure(request=item, actor=request.user)
-    messages.success(request, _("The member was erased. The report is attached."))
+    report = services.request_run_erasure(
+        request=item, actor=request.user, confirmation=request.POST.get("confirm_handle", "")
+    )
+    if report is None:
+        messages.success(
+            request,
+            _("Your approval is recorded. A second data protection officer must approve before the member is erased."),
+        )
+        return
+    messages.success(request, _("The member was erased and the request is completed. The report is attached."))
 
 
 def _restrict(request, item, forms) -> None:
@@ -218,10 +227,22 @@ class RequestDetailView(ConsoleView):
             restrictions=selectors.restrictions_of(member=item.member),
             history=selectors.request_history(request=item),
             report=selectors.erasure_report_of(member=item.member),
+            erasure_offered=self._erasure_offered(item),
             kinds=RequestKind,
             states=RequestState,
         )
         return context
+
+    def _erasure_offered(self, item) -> dict | None:
+        """What the erasure form needs, or None when erasure is not (or no longer) possible."""
+        if item.kind != RequestKind.ERASURE or item.state != RequestState.IN_PROGRESS or item.member.erased_at:
+            return None
+        approvers = services.erasure_approvers(request=item)
+        return {
+            "second_approval": settings.DSAR_ERASURE_SECOND_APPROVAL,
+            "approved_by": get_user_model().objects.filter(pk__in=approvers).order_by("pk"),
+            "approved_by_me": self.request.user.pk in approvers,
+        }
 
     def get(self, request, request_id):
         item = self._request(request_id)

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from consent.dsar import services
 from consent.dsar.models import AccessRequest, RequestChannel, RequestKind
+from consent.dsar.services import dpo_role
+from consent.models import AuditEntry
 from portal.models import User
 
 
@@ -15,6 +17,9 @@ def seed(*, stdout) -> list[str]:
     """Three open requests of customer2, entered by the DPO (idempotent: skipped when any exist)."""
     member = User.objects.filter(email="customer2@example.com").first()
     dpo = User.objects.filter(email="dpo@example.com").first()
+    if dpo is not None and not AuditEntry.objects.filter(subject=dpo, action=dpo_role.GRANTED).exists():
+        # The shell's seed put the demo DPO into the role; that grant is audited like one in the back office.
+        services.dpo_role_changed(user=dpo, actor=None, was_dpo=False)
     if member is None or dpo is None or AccessRequest.objects.filter(member=member).exists():
         return []
     now = timezone.now()

@@ -4,7 +4,9 @@ Rows are streamed: each category's JSON array is written into the ZIP entry by e
 ``.iterator(chunk_size=2000)`` over ``values_list``, so memory stays flat as the member's data grows.
 The same rows go, as they stream, into the sections of a readable ``index.html`` (a table per
 source, labels in the member's language, every value escaped) kept in a temporary file until the
-summary on top is known. Other members appear only by their ``export`` pseudonym.
+summary on top is known. Categories whose rows are flat tables also go, as they stream, into a CSV
+kept in a temporary file and added next to the JSON. Other members appear only by their ``export``
+pseudonym: in the columns that link to them and, through ``export_names``, inside every text.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import tempfile
 import zipfile
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import chain
@@ -27,6 +30,16 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy
 
 from consent import registry
+from consent.dsar.export_csv import CsvTable, csv_delimiter, is_tabular
+from consent.dsar.export_names import OtherMembers
+from consent.dsar.export_schema import (
+    MEDIA_CSV,
+    MEDIA_HTML,
+    MEDIA_JSON,
+    RECEIPT_COLUMNS,
+    is_free_text,
+    json_schema,
+)
 from consent.pseudonyms import pseudonym_for
 
 SCHEMA_VERSION = "1.0"
@@ -59,6 +72,7 @@ class _Columns:
         self.member_refs: set[int] = set()
         self.links: dict[int, str] = {}  # position -> anchor prefix of the exported model it points to
         self.choices: dict[int, dict] = {}  # position -> {stored value: translated label}
+        self.texts: set[int] = set()  # positions of free text, where other members' names are replaced
         for position, name in enumerate(rule.export_fields):
             field = model._meta.get_field(name)
             self.names.append(name)
@@ -71,6 +85,10 @@ class _Columns:
                     self.links[position] = _anchor_prefix(field.related_model._meta.label_lower)
             else:
                 self.columns.append(name)
+                # The member's own account row is theirs alone: a neighbour's handle equal to their first
+                # name must not change it.
+                if is_free_text(field) and rule.subject != "pk":
+                    self.texts.add(position)
                 if field.choices:
                     self.choices[position] = {key: str(label) for key, label in field.flatchoices}
 
@@ -178,19 +196,21 @@ class _Index:
     def write(self, text: str) -> None:
         self.file.write(text)
 
-    def section_start(self, category: str) -> None:
+    def section_start(self, category: str, *, table: bool = False) -> None:
         label = category_label(category)
         self.sections.append({"category": category, "label": label})
+        files = format_html('<a href="{}.json">{}.json</a>', category, category)
+        if table:
+            files += format_html(' · <a href="{}.csv">{}.csv</a>', category, category)
         self.write(
             format_html(
                 '<section id="{}" aria-labelledby="{}-heading"><h2 id="{}-heading">{}</h2>'
-                '<p class="file"><a href="{}.json">{}.json</a> · <a href="#top">{}</a></p>',
+                '<p class="file">{} · <a href="#top">{}</a></p>',
                 category,
                 category,
                 category,
                 label,
-                category,
-                category,
+                files,
                 gettext("back to the contents"),
             )
         )
@@ -225,8 +245,10 @@ class ExportWriter:
         self.path = path
         self.hashes: dict[str, str] = {}
         self.counts: dict[str, int] = {}
+        self.delimiters: dict[str, str] = {}  # CSV file name -> its delimiter
         self._pseudonyms: dict[int, str] = {}
         self._index: _Index | None = None
+        self._names: OtherMembers | None = None
         self._exported: set[str] = set()
 
     def _member(self, user_id):
@@ -245,6 +267,14 @@ class ExportWriter:
         queryset = model._default_manager.filter(**{lookup: self.user.pk}).order_by("pk")
         for values in queryset.values_list("pk", *columns.columns).iterator(chunk_size=CHUNK):
             yield values[0], values[1:]
+
+    def _named(self, columns: _Columns, values) -> tuple:
+        """The row's values with every other member in its texts replaced by their pseudonym."""
+        if not columns.texts:
+            return values
+        return tuple(
+            self._names.value(value) if position in columns.texts else value for position, value in enumerate(values)
+        )
 
     def _json_row(self, rule, columns: _Columns, values) -> dict:
         row = {"source": rule.model}
@@ -289,11 +319,19 @@ class ExportWriter:
                 entry.write(data)
         self.hashes[name] = digest.hexdigest()
 
-    def _category(self, category: str, group: list[registry.PersonalData]):
-        """The JSON array of one category; the same rows go into the index's section as they stream."""
+    def _table(self, columns: list[str]) -> CsvTable:
+        return CsvTable(self.path.parent, columns, csv_delimiter(translation.get_language() or settings.LANGUAGE_CODE))
+
+    def _write_table(self, archive: zipfile.ZipFile, category: str, table: CsvTable) -> None:
+        name = f"{category}.csv"
+        self._write_json(archive, name, table.chunks())
+        self.delimiters[name] = table.delimiter
+
+    def _category(self, category: str, group: list[registry.PersonalData], table: CsvTable | None = None):
+        """The JSON array of one category; the same rows go into the index's section (and the CSV) as they stream."""
         index = self._index
         count = 0
-        index.section_start(category)
+        index.section_start(category, table=table is not None)
         yield "[\n"
         for rule in group:
             columns = _Columns(rule, self._exported)
@@ -304,9 +342,11 @@ class ExportWriter:
                     headings = [field_label(field) for field in columns.fields]
                     index.table_start(str(model._meta.verbose_name_plural), headings)
                     table_open = True
-                yield ("" if count == 0 else ",\n") + json.dumps(
-                    self._json_row(rule, columns, values), ensure_ascii=False, default=str
-                )
+                values = self._named(columns, values)
+                row = self._json_row(rule, columns, values)
+                yield ("" if count == 0 else ",\n") + json.dumps(row, ensure_ascii=False, default=str)
+                if table is not None:
+                    table.add(row.values())
                 index.write(self._html_row(rule, columns, pk, values))
                 count += 1
             if table_open:
@@ -315,12 +355,12 @@ class ExportWriter:
         index.section_end(count)
         self.counts[category] = count
 
-    def _consent_receipts(self):
+    def _consent_receipts(self, table: CsvTable):
         from consent.receipts import receipt_for
         from consent.selectors import history_for
 
         index = self._index
-        index.section_start("consent_receipts")
+        index.section_start("consent_receipts", table=True)
         count = 0
         yield "[\n"
         for event in history_for(user=self.user, limit=100_000):
@@ -347,6 +387,7 @@ class ExportWriter:
                 )
             )
             yield ("" if count == 0 else ",\n") + json.dumps(item, ensure_ascii=False)
+            table.add(item.values())
             count += 1
         if count:
             index.table_end()
@@ -356,7 +397,7 @@ class ExportWriter:
 
     def _write_index(self, archive: zipfile.ZipFile, generated) -> None:
         """Head rendered now (counts and hashes are known), then the streamed sections, then the tail."""
-        files = [{"name": name, "rows": self.counts.get(name[:-5]), "sha256": sha} for name, sha in self.hashes.items()]
+        files = [{"name": name, "rows": self._rows_in(name), "sha256": sha} for name, sha in self.hashes.items()]
         page = render_to_string(
             "dsar/export_index.html",
             {
@@ -377,6 +418,18 @@ class ExportWriter:
                 entry.write(data)
         self.hashes["index.html"] = digest.hexdigest()
 
+    def _rows_in(self, name: str) -> int | None:
+        stem, _dot, extension = name.rpartition(".")
+        return self.counts.get(stem) if extension in ("json", "csv") else None
+
+    def _manifest_entry(self, name: str, sha: str) -> dict:
+        entry = {"name": name, "sha256": sha, "rows": self._rows_in(name)}
+        if name.endswith(".csv"):
+            entry.update(media_type=MEDIA_CSV, delimiter=self.delimiters[name])
+        else:
+            entry["media_type"] = MEDIA_HTML if name.endswith(".html") else MEDIA_JSON
+        return entry
+
     def write(self) -> int:
         groups: dict[str, list[registry.PersonalData]] = defaultdict(list)
         for rule in registry.rules():
@@ -390,54 +443,26 @@ class ExportWriter:
                 translation.override(self.user.preferred_language or settings.LANGUAGE_CODE),
                 zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
             ):
+                self._names = OtherMembers(self.user, self._member)
                 for category in sorted(groups):
-                    self._write_json(archive, f"{category}.json", self._category(category, groups[category]))
-                self._write_json(archive, "consent_receipts.json", self._consent_receipts())
-                schema = json_schema(groups)
+                    group = groups[category]
+                    tabular = is_tabular(group)
+                    with self._table(["source", *group[0].export_fields]) if tabular else nullcontext() as table:
+                        self._write_json(archive, f"{category}.json", self._category(category, group, table))
+                        if table is not None:
+                            self._write_table(archive, category, table)
+                with self._table(list(RECEIPT_COLUMNS)) as table:
+                    self._write_json(archive, "consent_receipts.json", self._consent_receipts(table))
+                    self._write_table(archive, "consent_receipts", table)
+                schema = json_schema(groups, version=SCHEMA_VERSION)
                 self._write_json(archive, "schema.json", [json.dumps(schema, indent=2)])
                 self._write_index(archive, generated)
                 manifest = {
                     "schema_version": SCHEMA_VERSION,
                     "generated_at": generated.isoformat(),
-                    "files": [
-                        {"name": name, "sha256": sha, "rows": self.counts.get(name[:-5])}
-                        for name, sha in self.hashes.items()
-                    ],
+                    "files": [self._manifest_entry(name, sha) for name, sha in self.hashes.items()],
                 }
                 archive.writestr("manifest.json", json.dumps(manifest, indent=2))
         finally:
             self._index.close()
         return sum(self.counts.values())
-
-
-def json_schema(groups: dict[str, list[registry.PersonalData]]) -> dict:
-    """A JSON Schema (2020-12) describing every category file of the export."""
-    defs = {}
-    for category, group in groups.items():
-        variants = []
-        for rule in group:
-            properties = {"source": {"const": rule.model}}
-            properties.update({name: {} for name in rule.export_fields})
-            variants.append({"type": "object", "properties": properties, "required": ["source"]})
-        defs[category] = {"type": "array", "items": {"oneOf": variants} if len(variants) > 1 else variants[0]}
-    defs["consent_receipts"] = {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {
-                "record_id": {"type": "string"},
-                "index": {"type": "integer"},
-                "purpose": {"type": "string"},
-                "kind": {"type": "string"},
-                "created_at": {"type": "string", "format": "date-time"},
-                "receipt_jws": {"type": "string"},
-            },
-        },
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "MyData export",
-        "description": "Each file <name>.json holds the array described under $defs/<name>. Other members "
-        "appear only as pseudonyms (export_1_...); 'you' is the member the export belongs to.",
-        "$defs": defs,
-    }

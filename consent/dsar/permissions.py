@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.http import Http404
 
 from consent.dsar.models import AccessRequest, DataExport, ProcessingRestriction
+from consent.permissions import MANAGE_REQUESTS, is_dpo
 
 
 def can_manage_requests(user) -> bool:
-    """The DPO console: only the data protection officer works requests."""
-    return bool(user and user.is_authenticated and user.is_active and user.has_perm("dsar.manage_accessrequest"))
+    """The DPO console, erasure and lifting restrictions: the DPO role alone, never a bare superuser."""
+    return is_dpo(user, MANAGE_REQUESTS)
 
 
 def can_manage_retention(user) -> bool:

@@ -1,4 +1,4 @@
-"""The DPO console's place in the back office: its URLs and a menu item only the DPO sees."""
+"""The DPO console's place in the back office: its URLs, a menu item only the DPO sees, and DPO role changes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from consent.dsar import admin_views, permissions
+from consent.dsar import admin_views, permissions, services
+from consent.dsar.services.dpo_role import in_dpo_role
 
 admin_patterns = (
     [
@@ -56,3 +57,20 @@ def register_retention_menu():
         order=906,
         name="retention",
     )
+
+
+# Roles are granted by editing a user's groups in the back office; the change is audited and told to the DPOs.
+@hooks.register("before_edit_user")
+def remember_dpo_role(request, user):
+    if request.method == "POST":
+        request.dsar_was_dpo = in_dpo_role(user)
+
+
+@hooks.register("after_edit_user")
+def record_dpo_role_edit(request, user):
+    services.dpo_role_changed(user=user, actor=request.user, was_dpo=getattr(request, "dsar_was_dpo", False))
+
+
+@hooks.register("after_create_user")
+def record_dpo_role_create(request, user):
+    services.dpo_role_changed(user=user, actor=request.user, was_dpo=False)

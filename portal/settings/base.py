@@ -258,7 +258,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 WAGTAIL_SITE_NAME = env_str("PORTAL_NAME", "Community")
 WAGTAIL_PAGE_MODEL = "wagtailcore.Page"  # Wagtail's default, declared because migrations name the page model through it
 WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# PostgreSQL's text search configuration: the stemming and stop words of the content's language
+# (SQLite's full-text search has neither). Changing it needs `manage.py update_index`.
+WAGTAILSEARCH_BACKENDS = {
+    "default": {
+        "BACKEND": "wagtail.search.backends.database",
+        "SEARCH_CONFIG": env_str("SEARCH_LANGUAGE_CONFIG", "german" if LANGUAGE_CODE == "de" else "english"),
+    }
+}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx", "zip"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
@@ -290,6 +297,8 @@ CONSENT_OPT_IN_HOURS = env_int("CONSENT_OPT_IN_HOURS", 48)  # double opt-in link
 # Public keys (base64url) of retired receipt signing keys: receipts they signed still verify.
 RECEIPT_RETIRED_PUBLIC_KEYS = env_list("RECEIPT_RETIRED_PUBLIC_KEYS", "")
 DSAR_INACTIVE_GRACE_DAYS = env_int("DSAR_INACTIVE_GRACE_DAYS", 30)
+# Erasure from the DPO console waits for a second, different DPO's approval (four-eyes principle).
+DSAR_ERASURE_SECOND_APPROVAL = env_bool("DSAR_ERASURE_SECOND_APPROVAL", False)
 
 # --- Live chat ------------------------------------------------------------------------
 CHAT_CONNECTION_FRAMES = env_int("CHAT_CONNECTION_FRAMES", 20)  # frames per socket and window

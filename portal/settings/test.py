@@ -17,7 +17,8 @@ TASKS = {
     }
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Tests assert English stemming on PostgreSQL whatever SEARCH_LANGUAGE_CONFIG the shell has.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "english"}}
 
 # Parallel test workers must not share a Redis database: cache.clear() flushes the whole
 # database, so worker gwN uses database <REDIS_URL's number> + N.

@@ -58,6 +58,8 @@ def _seed_kb(rng):
 
 
 def _seed_forum(rng):
+    from wagtail.search.backends import get_search_backend
+
     from community.models import Forum, Post, Tag, Thread
     from ideas.models import Board, Idea
     from portal.models import User
@@ -103,6 +105,11 @@ def _seed_forum(rng):
     Idea.objects.bulk_create(
         [Idea(board=board, author=author, title=_sentence(rng, 5), body=_sentence(rng, 30)) for _ in range(IDEAS)]
     )
+    # Rows written in bulk skip the services, which index after commit; index them as update_index would.
+    backend = get_search_backend()
+    backend.add_bulk(Thread, Thread.objects.all())
+    backend.add_bulk(Post, Post.get_indexed_objects())
+    backend.add_bulk(Idea, Idea.objects.all())
 
 
 def run(report):

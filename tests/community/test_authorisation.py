@@ -267,7 +267,7 @@ def test_http_matrix(client, home_page, world, method, url, data, viewer, expect
 def test_private_content_never_leaks_into_lists_or_search(client, home_page, world, django_capture_on_commit_callbacks):
     """A member without access sees no private thread, count, search hit or similar suggestion."""
     from community.models import Post, Thread
-    from community.tasks import reindex
+    from portal.tasks import reindex
 
     reindex.call(
         refs=[("community.Thread", pk) for pk in Thread.objects.values_list("pk", flat=True)]

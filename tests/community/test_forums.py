@@ -135,7 +135,7 @@ def test_preview_renders_markdown_and_similar_threads(
     client, thread, other_customer, home_page, django_capture_on_commit_callbacks
 ):
     """The preview step shows the rendered text and similar questions, server-rendered."""
-    from community.tasks import reindex
+    from portal.tasks import reindex
 
     reindex.call(refs=[("community.Thread", thread.pk)])
     client.force_login(other_customer)

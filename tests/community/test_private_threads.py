@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from community import services
 from community.models import Mention, Post, Thread
-from community.tasks import reindex
 from portal.models import Notification
 from portal.roles import Role
+from portal.tasks import reindex
 from tests.community.conftest import reply
 from tests.factories import make_member
 
@@ -134,6 +134,8 @@ def test_forum_search_finds_a_private_thread_only_for_its_author_and_staff(
 def test_unified_search_leaves_out_private_threads_of_others(secret, public, customer, other_customer, moderator):
     """The knowledge base's search across articles, threads and ideas applies the same rule."""
     from knowledgebase.search import unified_search
+
+    _index_all()
 
     def thread_titles(user):
         return [h.title for h in unified_search(user=user, query="zebracorn").hits if h.type == "thread"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from community import services
 from community.models import Post, Thread
-from community.tasks import reindex
+from portal.tasks import reindex
 from tests.community.conftest import reply
 
 

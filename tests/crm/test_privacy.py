@@ -64,8 +64,8 @@ def test_without_consent_no_payload_carries_the_members_identifiers(
             assert identifier.lower() not in body.lower(), identifier
         assert "1234567" not in body
     payload = crm_store.tasks[str(card.key)]
-    assert payload["author"] == {"pseudonym": pseudonym_for(member, "crm")}
-    assert pseudonym_for(neighbour, "crm") in payload["text"]
+    assert payload["author"] == {"pseudonym": pseudonym_for(member, lead_rule.connection.pseudonym_domain)}
+    assert pseudonym_for(neighbour, lead_rule.connection.pseudonym_domain) in payload["text"]
     assert card.identity_sent is False
 
 
@@ -78,12 +78,12 @@ def test_with_live_consent_name_and_email_go_out(member, neighbour, make_thread,
     card = InterestCard.objects.get(source_id=thread.pk)
     payload = crm_store.tasks[str(card.key)]
     assert payload["author"] == {
-        "pseudonym": pseudonym_for(member, "crm"),
+        "pseudonym": pseudonym_for(member, lead_rule.connection.pseudonym_domain),
         "name": "Zelda Quixote",
         "email": "zelda.quixote@example.org",
     }
     assert neighbour.handle not in json.dumps(payload)
-    assert pseudonym_for(neighbour, "crm") in payload["text"]
+    assert pseudonym_for(neighbour, lead_rule.connection.pseudonym_domain) in payload["text"]
     assert card.identity_sent is True
     assert OutboxMessage.objects.get().with_identity is True
 
@@ -111,7 +111,7 @@ def test_withdrawal_after_queuing_sends_the_pseudonym(
 
     card = InterestCard.objects.get(source_id=thread.pk)
     payload = crm_store.tasks[str(card.key)]
-    assert payload["author"] == {"pseudonym": pseudonym_for(member, "crm")}
+    assert payload["author"] == {"pseudonym": pseudonym_for(member, lead_rule.connection.pseudonym_domain)}
     assert member.email not in json.dumps(payload)
     assert card.identity_sent is False
 
@@ -137,7 +137,7 @@ def test_withdrawal_redacts_cards_already_sent_with_identity(
     for card in InterestCard.objects.all():
         stored = crm_store.tasks[str(card.key)]
         assert stored["event"] == "card.redacted"
-        assert stored["author"] == {"pseudonym": pseudonym_for(member, "crm")}
+        assert stored["author"] == {"pseudonym": pseudonym_for(member, card.connection.pseudonym_domain)}
         for identifier in _identifiers(member):
             assert identifier.lower() not in json.dumps(stored).lower()
 

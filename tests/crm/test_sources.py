@@ -106,7 +106,10 @@ def test_chat_card_payload_without_consent_is_pseudonymous(
     tag_chat(chat, moderator)
 
     card = InterestCard.objects.get()
-    alias, other = pseudonym_for(member, "crm"), pseudonym_for(neighbour, "crm")
+    alias, other = (
+        pseudonym_for(member, lead_rule.connection.pseudonym_domain),
+        pseudonym_for(neighbour, lead_rule.connection.pseudonym_domain),
+    )
     payload = crm_store.tasks[str(card.key)]
     assert payload == {
         "schema": "portal.interest-card/1",
@@ -151,7 +154,7 @@ def test_chat_card_with_consent_carries_name_and_email(
     card = InterestCard.objects.get()
     payload = crm_store.tasks[str(card.key)]
     assert payload["author"] == {
-        "pseudonym": pseudonym_for(member, "crm"),
+        "pseudonym": pseudonym_for(member, lead_rule.connection.pseudonym_domain),
         "name": "Zelda Quixote",
         "email": "zelda.quixote@example.org",
     }
@@ -235,7 +238,10 @@ def test_idea_card_payload_without_consent_is_pseudonymous(
     tag_idea(idea, product_manager, "lead")
 
     card = InterestCard.objects.get()
-    alias, other = pseudonym_for(member, "crm"), pseudonym_for(neighbour, "crm")
+    alias, other = (
+        pseudonym_for(member, lead_rule.connection.pseudonym_domain),
+        pseudonym_for(neighbour, lead_rule.connection.pseudonym_domain),
+    )
     payload = crm_store.tasks[str(card.key)]
     assert payload == {
         "schema": "portal.interest-card/1",
@@ -275,7 +281,7 @@ def test_idea_card_with_consent_carries_name_and_email(
 
     card = InterestCard.objects.get()
     assert crm_store.tasks[str(card.key)]["author"] == {
-        "pseudonym": pseudonym_for(member, "crm"),
+        "pseudonym": pseudonym_for(member, lead_rule.connection.pseudonym_domain),
         "name": "Zelda Quixote",
         "email": "zelda.quixote@example.org",
     }
@@ -367,7 +373,7 @@ def test_withdrawal_redacts_chat_and_idea_cards(
         assert card.identity_sent is False
         stored = crm_store.tasks[str(card.key)]
         assert stored["event"] == "card.redacted"
-        assert stored["author"] == {"pseudonym": pseudonym_for(member, "crm")}
+        assert stored["author"] == {"pseudonym": pseudonym_for(member, card.connection.pseudonym_domain)}
         _assert_no_identifiers(json.dumps(stored), member)
 
 

@@ -185,7 +185,7 @@ def test_the_crm_gets_no_identity_from_a_restricted_member(
     tag(thread, moderator)
     card = InterestCard.objects.get(source_id=thread.pk)
     payload = crm_store.tasks[str(card.key)]
-    assert payload["author"] == {"pseudonym": pseudonym_for(customer, "crm")}
+    assert payload["author"] == {"pseudonym": pseudonym_for(customer, lead_rule.connection.pseudonym_domain)}
     assert customer.email not in str(payload)
     assert card.identity_sent is False
 

@@ -170,7 +170,7 @@ def test_dpo_completes_an_erasure_from_the_console(client, customer, dpo, passwo
     url = reverse("dsar_admin:detail", args=[request.pk])
     assert client.post(url, {"action": "start"}).status_code == 302
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.post(url, {"action": "erase"}).status_code == 302
+        assert client.post(url, {"action": "erase", "confirm_handle": customer.handle}).status_code == 302
     assert client.post(url, {"action": "complete"}).status_code == 302
     request.refresh_from_db()
     customer.refresh_from_db()

@@ -105,8 +105,9 @@ def test_the_privacy_centre_in_german_and_for_visitors(new_page, live_server, as
 
 def test_the_dpo_re_identifies_verifies_the_ledger_and_reads_the_record(page, live_server, as_user, screenshot):
     pseudonym = live_server.shell(
-        "from consent.pseudonyms import pseudonym_for; from portal.models import User; "
-        "print(pseudonym_for(User.objects.get(email='customer@example.com'), 'crm'))"
+        "from consent.pseudonyms import pseudonym_for; from crm.models import CrmConnection; "
+        "from portal.models import User; connection = CrmConnection.objects.get(name='Demo CRM'); "
+        "print(pseudonym_for(User.objects.get(email='customer@example.com'), connection.pseudonym_domain))"
     ).split()[-1]
     as_user(page, "dpo@example.com", "dpo-demo-2026")
     page.goto("/admin/privacy/reidentify/")

@@ -127,7 +127,13 @@ def test_tagged_thread_becomes_one_bottlecrm_task_and_its_completion_marks_the_c
     link = BASE_URL + thread.get_absolute_url()
     assert task["title"] == f"Lead: Can we get a quote for 40 seats? [{card.key}]"
     assert task["description"] == "\n".join(
-        [BODY, "", f"Link: {link}", f"Reply: {link}#reply", f"Member: {pseudonym_for(member, 'crm')}"]
+        [
+            BODY,
+            "",
+            f"Link: {link}",
+            f"Reply: {link}#reply",
+            f"Member: {pseudonym_for(member, connection.pseudonym_domain)}",
+        ]
     )
     assert (task["status"], task["priority"], task["due_date"]) == ("New", "High", card.due_on.isoformat())
     for identifier in _identifiers(member):

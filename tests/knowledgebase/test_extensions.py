@@ -13,11 +13,13 @@ from knowledgebase.search import unified_search
 
 
 @pytest.fixture
-def idea(customer):
+def idea(customer, django_capture_on_commit_callbacks):
+    """An idea posted through the service and indexed after commit, as the worker would."""
     board = Board.objects.create(name="Acme Cloud", slug="acme-cloud")
-    return idea_services.idea_create(
-        board=board, author=customer, title="Invoice as PDF", body="Please add PDF invoices."
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        return idea_services.idea_create(
+            board=board, author=customer, title="Invoice as PDF", body="Please add PDF invoices."
+        )
 
 
 def test_chat_suggests_live_articles_through_communitys_slot(make_article):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
 from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+from wagtail.search import index as search_index
 
 from community import services as community_services
 from community.models import Post, Thread
@@ -20,20 +22,27 @@ def board(db):
 
 
 @pytest.fixture
-def corpus(make_article, product, forum, private_forum, beta_member, customer, board):
-    """One article, one public thread, one private thread and one idea, all about "invoice"."""
+def corpus(
+    make_article, product, forum, private_forum, beta_member, customer, board, django_capture_on_commit_callbacks
+):
+    """One article, one public thread, one private thread and one idea, all about "invoice", indexed after commit."""
     article = make_article(
         title="Download an invoice", summary="Invoices are in Billing.", products=[product], tags=["billing"]
     )
-    public = community_services.thread_create(
-        forum=forum, author=customer, title="Invoice missing VAT", body="My invoice has no VAT line.", tags=["billing"]
-    )
-    private = community_services.thread_create(
-        forum=private_forum, author=beta_member, title="Beta invoice export", body="Secret beta invoice question"
-    )
-    idea = idea_services.idea_create(
-        board=board, author=customer, title="Invoice as PDF", body="Please add PDF invoices."
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        public = community_services.thread_create(
+            forum=forum,
+            author=customer,
+            title="Invoice missing VAT",
+            body="My invoice has no VAT line.",
+            tags=["billing"],
+        )
+        private = community_services.thread_create(
+            forum=private_forum, author=beta_member, title="Beta invoice export", body="Secret beta invoice question"
+        )
+        idea = idea_services.idea_create(
+            board=board, author=customer, title="Invoice as PDF", body="Please add PDF invoices."
+        )
     return {"article": article, "public": public, "private": private, "idea": idea}
 
 
@@ -80,11 +89,12 @@ def test_facets_count_and_filter(corpus, customer):
     assert _titles(only_ideas) == [("idea", "Invoice as PDF")]
 
 
-def test_highlighting_escapes_before_marking(forum, customer, kb_index):
+def test_highlighting_escapes_before_marking(forum, customer, kb_index, django_capture_on_commit_callbacks):
     """Member text is escaped first; only the <mark> tags are markup."""
-    community_services.thread_create(
-        forum=forum, author=customer, title="<script>alert(1)</script> invoice", body="an invoice & more"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.thread_create(
+            forum=forum, author=customer, title="<script>alert(1)</script> invoice", body="an invoice & more"
+        )
     hit = search.unified_search(user=customer, query="invoice").hits[0]
     assert str(hit.title_html) == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>invoice</mark>"
     assert str(highlight("a &amp b", ["amp"])) == "a &amp;<mark>amp</mark> b"
@@ -127,9 +137,10 @@ def test_clean_query_keeps_words_only():
     assert len(clean_query("word " * 1000).split()) == 12
 
 
-def test_non_latin_words_are_found(forum, customer, kb_index):
+def test_non_latin_words_are_found(forum, customer, kb_index, django_capture_on_commit_callbacks):
     """A Cyrillic query finds a Cyrillic thread title."""
-    community_services.thread_create(forum=forum, author=customer, title="Счёт не пришёл", body="Где мой счёт?")
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.thread_create(forum=forum, author=customer, title="Счёт не пришёл", body="Где мой счёт?")
     assert _titles(search.unified_search(user=customer, query="счёт")) == [("thread", "Счёт не пришёл")]
 
 
@@ -137,12 +148,14 @@ def _bulk_threads(forum, author, n):
     threads = Thread.objects.bulk_create(
         [Thread(forum=forum, author=author, title=f"Invoice thread {i}") for i in range(n)]
     )
-    Post.objects.bulk_create(
+    posts = Post.objects.bulk_create(
         [
             Post(thread=t, author=author, is_question=True, body="invoice body", body_html="<p>invoice body</p>")
             for t in threads
         ]
     )
+    for post in posts:  # rows written in bulk skip the services, which index after commit
+        search_index.insert_or_update_object(post)
     tag = community_services._tag_add(thread=threads[0], name="billing", actor=None, automatic=True)
     for thread in threads:
         thread.tags.add(tag)
@@ -158,3 +171,94 @@ def test_search_budget_is_five_queries_regardless_of_hits(rows, corpus, forum, c
         response = client.get("/kb-tools/search/?q=invoice")
     assert response.status_code == 200
     assert response.content.decode().count("kb-hit--thread") == min(rows + 1, search.RESULTS_PER_TYPE)
+
+
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="stemming, stop words and weights are PostgreSQL's text search; SQLite's FTS5 matches whole words",
+)
+
+
+@POSTGRESQL_ONLY
+def test_stemmed_words_and_stop_words_are_the_backends(corpus, customer):
+    """ "invoices" finds the thread "Invoice missing VAT", "downloading" the article "Download an invoice"; filler is dropped."""
+    assert _titles(search.unified_search(user=customer, query="invoices")) == [
+        ("article", "Download an invoice"),
+        ("thread", "Invoice missing VAT"),
+        ("idea", "Invoice as PDF"),
+    ]
+    assert _titles(search.unified_search(user=customer, query="downloading")) == [("article", "Download an invoice")]
+    assert _titles(search.unified_search(user=customer, query="how do I download an invoice")) == [
+        ("article", "Download an invoice")
+    ]
+
+
+@POSTGRESQL_ONLY
+def test_the_german_configuration_stems_german_words(
+    settings, make_article, forum, customer, board, django_capture_on_commit_callbacks
+):
+    """With SEARCH_CONFIG "german", "die Rechnungen" finds an article, a thread and an idea about a "Rechnung"."""
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {**settings.WAGTAILSEARCH_BACKENDS["default"], "SEARCH_CONFIG": "german"}
+    }
+    make_article(title="Rechnung herunterladen", summary="Unter Abrechnung.")
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.thread_create(
+            forum=forum, author=customer, title="Rechnung ohne Mehrwertsteuer", body="Die Steuer fehlt."
+        )
+        idea_services.idea_create(board=board, author=customer, title="Rechnung als PDF", body="Bitte als Anhang.")
+    assert _titles(search.unified_search(user=customer, query="die Rechnungen")) == [
+        ("article", "Rechnung herunterladen"),
+        ("thread", "Rechnung ohne Mehrwertsteuer"),
+        ("idea", "Rechnung als PDF"),
+    ]
+
+
+@POSTGRESQL_ONLY
+def test_a_title_match_ranks_above_a_mention_in_a_reply(
+    forum, customer, other_customer, kb_index, django_capture_on_commit_callbacks
+):
+    """The question's title weighs more than a reply's text, although the reply is newer."""
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.thread_create(
+            forum=forum, author=customer, title="Backup fails every night", body="The job stops with an error."
+        )
+        other = community_services.thread_create(
+            forum=forum, author=other_customer, title="Slow dashboard", body="It takes a minute to load."
+        )
+        community_services.post_create(thread=other, author=customer, body="Unrelated, but my backup fails too.")
+    assert _titles(search.unified_search(user=customer, query="backup fails")) == [
+        ("thread", "Backup fails every night"),
+        ("thread", "Slow dashboard"),
+    ]
+
+
+def test_text_of_a_hidden_reply_is_not_found(
+    corpus, customer, other_customer, moderator, django_capture_on_commit_callbacks
+):
+    """A reply's words find its thread until a moderator hides the reply."""
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = community_services.post_create(
+            thread=corpus["public"], author=other_customer, body="Try the kangaroo export."
+        )
+    assert _titles(search.unified_search(user=customer, query="kangaroo")) == [("thread", "Invoice missing VAT")]
+    with django_capture_on_commit_callbacks(execute=True):
+        community_services.post_hide(post=reply, moderator=moderator, reason="spam")
+    assert _titles(search.unified_search(user=customer, query="kangaroo")) == []
+
+
+def test_answered_threads_come_first_among_equally_relevant(
+    forum, customer, other_customer, kb_index, django_capture_on_commit_callbacks
+):
+    """Two threads that match alike: the answered one is listed first, although the other is newer."""
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = community_services.thread_create(
+            forum=forum, author=customer, title="Sync stops at night", body="Nothing syncs after midnight."
+        )
+        answer = community_services.post_create(thread=answered, author=other_customer, body="Restart the agent.")
+        community_services.answer_accept(thread=answered, post=answer, actor=customer)
+        newer = community_services.thread_create(
+            forum=forum, author=other_customer, title="Sync stops at night", body="Nothing syncs after midnight."
+        )
+    hits = search.unified_search(user=customer, query="sync midnight").hits
+    assert [(h.key, h.answered) for h in hits] == [(answered.pk, True), (newer.pk, False)]

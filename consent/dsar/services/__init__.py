@@ -3,7 +3,13 @@
 Callers import from here (``from consent.dsar import services``); the submodules hold one concern each.
 """
 
-from consent.dsar.services.erasure import member_erase, member_erase_by_retention, request_run_erasure
+from consent.dsar.services.dpo_role import dpo_role_changed, dpo_role_grant, dpo_role_revoke
+from consent.dsar.services.erasure import (
+    erasure_approvers,
+    member_erase,
+    member_erase_by_retention,
+    request_run_erasure,
+)
 from consent.dsar.services.exports import (
     EXPORT_DAYS,
     export_build,
@@ -38,6 +44,10 @@ __all__ = [
     "EXPORT_DAYS",
     "AlreadyErased",
     "CodeResult",
+    "dpo_role_changed",
+    "dpo_role_grant",
+    "dpo_role_revoke",
+    "erasure_approvers",
     "export_build",
     "export_download_record",
     "export_path",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -9,9 +10,12 @@ from django.utils.translation import gettext as _
 from consent.dsar import erasure
 from consent.dsar.events import member_erased
 from consent.dsar.export import exports_dir
-from consent.dsar.models import AccessRequest, DataExport, ErasureReport, RequestKind
-from consent.dsar.services.requests import AlreadyErased, S, _event, _require_dpo
+from consent.dsar.models import AccessRequest, DataExport, ErasureReport, RequestEvent, RequestKind
+from consent.dsar.services.requests import AlreadyErased, S, _event, _move, _require_dpo
 from consent.services import audit_record
+from portal.roles import Role
+
+ERASURE_APPROVED = "erasure_approved"
 
 
 def member_erase(*, member, actor) -> ErasureReport:
@@ -52,15 +56,46 @@ def _erase(*, member, actor, reason: str = "") -> ErasureReport:
     return report
 
 
-def request_run_erasure(*, request: AccessRequest, actor) -> ErasureReport:
-    """Erase the member on their erasure request and attach the report as the result."""
+def request_run_erasure(*, request: AccessRequest, actor, confirmation: str) -> ErasureReport | None:
+    """Erase the member on their erasure request, attach the report and complete the request.
+
+    ``confirmation`` is the member's handle typed by the DPO, so no one erases the wrong member by a slip.
+    With ``DSAR_ERASURE_SECOND_APPROVAL`` the first DPO's confirmation records an approval and returns None;
+    the erasure runs when a second, different DPO confirms.
+    """
     _require_dpo(actor)
-    request = AccessRequest.objects.select_related("member").get(pk=request.pk)
-    if request.kind != RequestKind.ERASURE or request.state != S.IN_PROGRESS:
-        raise ValidationError(_("Only an erasure request in progress can erase."), code="state")
     with transaction.atomic():
+        request = AccessRequest.objects.select_for_update(of=("self",)).select_related("member").get(pk=request.pk)
+        if request.kind != RequestKind.ERASURE or request.state != S.IN_PROGRESS or request.member.erased_at:
+            raise ValidationError(_("Only an erasure request in progress can erase."), code="state")
+        if (confirmation or "").strip().lstrip("@") != request.member.handle:
+            raise ValidationError(
+                _("The handle does not match the member's handle. Nothing was erased."), code="confirmation"
+            )
+        if settings.DSAR_ERASURE_SECOND_APPROVAL:
+            approvers = set(erasure_approvers(request=request))
+            if actor.pk in approvers:
+                raise ValidationError(
+                    _("You have already approved this erasure; a second data protection officer must approve it."),
+                    code="same_approver",
+                )
+            if not approvers:
+                _event(request, actor, ERASURE_APPROVED)
+                audit_record(actor=actor, subject=request.member, action="erase_approve")
+                return None
         report = member_erase(member=request.member, actor=actor)
         request.result = _("Erased; report %(id)s.") % {"id": report.pk}
         request.save(update_fields=["result"])
         _event(request, actor, "erased", note=str(report.pk))
+        _move(request, S.COMPLETED, actor, note=request.result)
     return report
+
+
+def erasure_approvers(*, request: AccessRequest) -> list[int]:
+    """Ids of the DPOs who approved the erasure of this request and still hold the role (one who lost it no longer counts)."""
+    return list(
+        RequestEvent.objects.filter(request=request, action=ERASURE_APPROVED, actor__groups__name=Role.DPO)
+        .order_by()
+        .values_list("actor_id", flat=True)
+        .distinct()
+    )
