@@ -7,13 +7,35 @@ class CommunityConfig(AppConfig):
     verbose_name = "Community"
 
     def ready(self):
+        from consent.processors import LegalBasis, ProcessorKind, register_processor
         from portal.notifications import register_kind
         from portal.roles import Role, grant
 
-        register_kind("community.reply", _("Replies to my threads"), email_default=True)
-        register_kind("community.accepted", _("My answer was accepted"), email_default=True)
-        register_kind("community.mention", _("Someone mentioned me"), email_default=True)
-        register_kind("community.moderation", _("Moderation of my posts or account"), email_default=True)
+        register_processor(
+            "community.notifications",
+            purpose=None,
+            legal_basis=LegalBasis.CONTRACT,
+            description=_("Notifications and their mail about replies, accepted answers and mentions."),
+            kind=ProcessorKind.MAIL,
+        )
+        register_processor(
+            "community.moderation_notices",
+            purpose=None,
+            legal_basis=LegalBasis.LEGAL_OBLIGATION,
+            description=_("The statement of reasons for a moderation decision (Digital Services Act, Art. 17)."),
+            kind=ProcessorKind.MAIL,
+            serves_request=True,
+        )
+        notices = "community.notifications"
+        register_kind("community.reply", _("Replies to my threads"), processor=notices, email_default=True)
+        register_kind("community.accepted", _("My answer was accepted"), processor=notices, email_default=True)
+        register_kind("community.mention", _("Someone mentioned me"), processor=notices, email_default=True)
+        register_kind(
+            "community.moderation",
+            _("Moderation of my posts or account"),
+            processor="community.moderation_notices",
+            email_default=True,
+        )
         grant(
             Role.MODERATOR,
             "community.work_moderation_queue",

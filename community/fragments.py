@@ -7,6 +7,7 @@ both ways (cached and fresh) and compare.
 
 from __future__ import annotations
 
+from community.selectors import shown_tag_labels
 from portal.fragments import render_fragments
 
 POST_TEMPLATE = "community/includes/post.html"
@@ -81,15 +82,21 @@ def _thread_row_key(thread) -> tuple:
         thread.is_pinned,
         thread.is_held,
         thread.accepted_post_id is not None,
-        repr(thread.tag_labels),
+        repr(thread.shown_tags),
         thread.reply_count,
         thread.last_activity_at,
         _author_key(thread.author),
     )
 
 
-def attach_thread_row_fragments(*, request, threads: list, thread_url_base: str) -> None:
-    """Set ``thread.fragment`` (its row in a forum's thread list) on each of ``threads``."""
+def attach_thread_row_fragments(*, request, threads: list, thread_url_base: str, staff: bool = False) -> None:
+    """Set ``thread.fragment`` (its row in a forum's thread list) on each of ``threads``.
+
+    ``staff`` viewers also see staff-only tags; the tags shown are part of the key, so a row cached
+    for a moderator is never served to a member.
+    """
+    for thread in threads:
+        thread.shown_tags = shown_tag_labels(thread.tag_labels, staff=staff)
     fragments = render_fragments(
         THREAD_ROW_TEMPLATE,
         threads,

@@ -241,6 +241,17 @@ def can_tag_thread(user, thread: Thread) -> bool:
     return can_moderate_thread(user, thread) or (thread.author_id == user.pk and not posting_block_reason(user))
 
 
+def can_see_internal_tags(user) -> bool:
+    """Staff-only routing tags (#lead) are for moderators and administrators; members never learn them."""
+    from portal.roles import has_role
+
+    return is_moderator(user) or bool(user and user.is_authenticated and has_role(user, Role.ADMINISTRATOR))
+
+
+def can_set_tag_visibility(user) -> bool:
+    return can_see_internal_tags(user)
+
+
 def can_see_history(user, post: Post) -> bool:
     return can_moderate_thread(user, post.thread)
 

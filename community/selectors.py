@@ -62,7 +62,8 @@ def thread_list_visible_to(*, user, forum: Forum, filter: str = "newest", tag: s
     """One page of a forum's threads the viewer may see, newest activity first (tags from ``tag_labels``)."""
     number = _page_number(page)
     qs = Thread.objects.filter(forum=forum).select_related("author")
-    if not permissions.can_moderate_forum(user, forum):
+    staff = permissions.can_moderate_forum(user, forum)
+    if not staff:
         qs = qs.filter(permissions.thread_public_q(user))
     if filter == "unanswered":
         qs = qs.filter(accepted_post__isnull=True, reply_count=0)
@@ -71,7 +72,8 @@ def thread_list_visible_to(*, user, forum: Forum, filter: str = "newest", tag: s
     elif filter == "mine" and user.is_authenticated:
         qs = qs.filter(author=user)
     if tag:
-        qs = qs.filter(tags__slug=tag)
+        # A member asking for a staff-only tag gets the same empty list as for an unknown one.
+        qs = qs.filter(tags__slug=tag) if staff else qs.filter(tags__slug=tag, tags__is_internal=False)
     start = (number - 1) * THREADS_PER_PAGE
     rows = list(qs.order_by("-is_pinned", "-last_activity_at", "-id")[start : start + THREADS_PER_PAGE + 1])
     return Page(items=rows[:THREADS_PER_PAGE], number=number, has_next=len(rows) > THREADS_PER_PAGE)
@@ -135,15 +137,33 @@ def page_of_post(*, user, post: Post) -> int:
     return before.count() // POSTS_PER_PAGE + 1
 
 
-def thread_tags(thread: Thread) -> list[Tag]:
-    return list(thread.tags.all())
+def thread_tags(thread: Thread, *, staff: bool = False) -> list[Tag]:
+    """The thread's tags ``staff`` or not may see (staff-only routing tags only for staff)."""
+    return [t for t in thread.tags.all() if staff or not t.is_internal]
 
 
-def tag_autocomplete(*, prefix: str, limit: int = 10) -> list[str]:
+def shown_tag_labels(labels: list, *, staff: bool) -> list[tuple[str, str, bool]]:
+    """``(name, slug, is_internal)`` of a thread's ``tag_labels`` that the viewer may see."""
+    shown = []
+    for label in labels:
+        name, slug, internal = (*label, False)[:3]
+        if staff or not internal:
+            shown.append((name, slug, bool(internal)))
+    return shown
+
+
+def tag_is_internal(name: str) -> bool:
+    return Tag.objects.filter(name=" ".join((name or "").split()).lower(), is_internal=True).exists()
+
+
+def tag_autocomplete(*, prefix: str, limit: int = 10, staff: bool = False) -> list[str]:
     prefix = (prefix or "").strip().lower()[:40]
     if not prefix:
         return []
-    return list(Tag.objects.filter(name__startswith=prefix).order_by("name").values_list("name", flat=True)[:limit])
+    tags = Tag.objects.filter(name__startswith=prefix)
+    if not staff:
+        tags = tags.filter(is_internal=False)
+    return list(tags.order_by("name").values_list("name", flat=True)[:limit])
 
 
 def post_history(*, post: Post) -> list[PostRevision]:

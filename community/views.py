@@ -60,7 +60,12 @@ def forum_detail(request, slug: str):
     if request.user.is_authenticated:
         filters.append(("mine", _("My threads")))
     bases = url_bases()
-    fragments.attach_thread_row_fragments(request=request, threads=page.items, thread_url_base=bases["thread_url_base"])
+    fragments.attach_thread_row_fragments(
+        request=request,
+        threads=page.items,
+        thread_url_base=bases["thread_url_base"],
+        staff=permissions.can_moderate_forum(request.user, forum),
+    )
     return render(
         request,
         "community/forum_detail.html",
@@ -109,7 +114,7 @@ def _thread_context(request, thread, page, form, findings=(), preview_html=""):
         "page": page,
         "posts": page.items,
         "accepted": accepted,
-        "tags": selectors.thread_tags(thread),
+        "tags": selectors.thread_tags(thread, staff=is_moderator),
         "form": form,
         "findings": findings,
         "preview_html": preview_html,
@@ -138,6 +143,9 @@ def post_redirect(request, post_id: int):
 def search(request):
     query = request.GET.get("q", "")
     results = selectors.search_visible_to(user=request.user, query=query)
+    staff = bool(results) and permissions.can_see_internal_tags(request.user)
+    for thread in results:
+        thread.shown_tags = selectors.shown_tag_labels(thread.tag_labels, staff=staff)
     return render(request, "community/search.html", {"query": query, "results": results})
 
 
@@ -173,7 +181,8 @@ def similar(request):
 
 @require_GET
 def tag_suggestions(request):
-    return JsonResponse({"results": selectors.tag_autocomplete(prefix=request.GET.get("q", ""))})
+    staff = permissions.can_see_internal_tags(request.user)
+    return JsonResponse({"results": selectors.tag_autocomplete(prefix=request.GET.get("q", ""), staff=staff)})
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -35,6 +35,57 @@ class ConsentConfig(AppConfig):
         )
         post_migrate.connect(_install_defaults, sender=self, dispatch_uid="consent.install_defaults")
         _schedule()
+        _register_processors()
+
+
+def _register_processors():
+    """The privacy core's own processors and the foundation's (which cannot import consent), and the check."""
+    from django.utils.translation import gettext_lazy as _
+
+    from consent.processors import LegalBasis, ProcessorKind, may_process, register_processor
+    from portal import tasks
+
+    tasks.set_processing_check(may_process)
+    register_processor(
+        "portal.account",
+        purpose=None,
+        legal_basis=LegalBasis.CONTRACT,
+        description=_("Account and security mail the member asked for: password reset, role changes."),
+        kind=ProcessorKind.MAIL,
+        serves_request=True,
+    )
+    register_processor(
+        "consent.newsletter",
+        purpose="newsletter",
+        legal_basis=LegalBasis.CONSENT,
+        description=_("The newsletter, to members with a live newsletter consent."),
+        kind=ProcessorKind.MAIL,
+    )
+    register_processor(
+        "consent.opt_in_mail",
+        purpose="newsletter",
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        description=_("The double opt-in link that proves a consent the member is giving (Art. 7(1))."),
+        kind=ProcessorKind.MAIL,
+    )
+    register_processor(
+        "dsar.request_mail",
+        purpose=None,
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        description=_("Verification codes and answers to the member's privacy requests (Art. 12)."),
+        kind=ProcessorKind.MAIL,
+        serves_request=True,
+    )
+    register_processor(
+        "dsar.inactivity_warning",
+        purpose=None,
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        description=_(
+            "The warning before an inactive account is erased (storage limitation); a restricted account is held, "
+            "so it is not warned."
+        ),
+        kind=ProcessorKind.MAIL,
+    )
 
 
 def _schedule():

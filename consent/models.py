@@ -283,14 +283,20 @@ class AuditEntry(models.Model):
 
     @property
     def action_label(self) -> str:
-        return str(AUDIT_ACTIONS.get(self.action, self.action))
+        # Rendered at display time so the member reads it in their language; an unlabelled code never shows raw.
+        return str(AUDIT_ACTIONS.get(self.action, UNLABELLED_ACTION))
 
 
+# Every action code written to the audit log, with how the member's access list names it. Apps above consent
+# add their own codes in ``AppConfig.ready`` (a test checks that every code written in app code has a label).
 AUDIT_ACTIONS = {
     "view_data": _("viewed your data"),
     "export": _("exported your data"),
+    "export_download": _("downloaded your data export"),
     "erase": _("erased your data"),
     "rectify": _("corrected your data"),
     "reidentify": _("looked up who stands behind a pseudonym"),
     "notice_publish": _("published a notice"),
+    "verify_ledger": _("verified the consent ledger"),
 }
+UNLABELLED_ACTION = _("accessed your data")

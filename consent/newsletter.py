@@ -44,7 +44,9 @@ def opt_in_mail_send(*, user, purpose: Purpose, token: str, hours: int) -> None:
             "Until you confirm, you will get nothing from us. If this was not you, ignore this e-mail: "
             "without confirmation nothing happens."
         ) % {"purpose": purpose.name, "hours": hours, "url": opt_in_url(token)}
-    enqueue_on_commit(send_member_email, user_id=user.pk, subject=str(subject), body=str(body))
+    enqueue_on_commit(
+        send_member_email, user_id=user.pk, processor="consent.opt_in_mail", subject=str(subject), body=str(body)
+    )
 
 
 def opt_in_lookup(token: str) -> OptInToken:
@@ -62,7 +64,11 @@ def opt_in_lookup(token: str) -> OptInToken:
 
 
 def newsletter_send(*, subject: str, body: str) -> int:
-    """Queue one newsletter issue to every member whose newsletter consent is live; returns the count."""
+    """Queue one newsletter issue to every member whose newsletter consent is live; returns the count.
+
+    ``consents_live`` already leaves out restricted and objecting members; each mail asks
+    ``may_process`` again when it is sent (``consent.tasks.send_marketing_email``).
+    """
     recipients = list(
         consents_live("newsletter")
         .filter(user__is_active=True, user__erased_at__isnull=True)

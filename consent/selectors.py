@@ -228,8 +228,11 @@ def event_of_member(*, user, record_id) -> ConsentEvent | None:
 
 
 def accesses_to(*, user, limit: int = 100) -> list[AuditEntry]:
-    """Who accessed the member's data: entries about the member, with the acting staff member."""
-    return list(AuditEntry.objects.filter(subject=user).select_related("actor")[:limit])
+    """Who accessed the member's data: entries about the member, with the acting staff member.
+
+    The member's own steps (downloading their export) stay in the audit log but are not accesses by others.
+    """
+    return list(AuditEntry.objects.filter(subject=user).exclude(actor=F("subject")).select_related("actor")[:limit])
 
 
 def audit_log(*, limit: int = 500):

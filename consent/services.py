@@ -336,6 +336,32 @@ def audit_record(*, actor, subject, action: str, reason: str = "", target: str =
     )
 
 
+# A staff member who reloads or re-opens the same page within this window is one access, not many.
+STAFF_VIEW_FOLD = timedelta(minutes=10)
+
+
+def staff_view_record(*, actor, member, what: str, target: str = "") -> AuditEntry | None:
+    """A staff member saw a member's identity or private content; the member finds it in "who accessed my data".
+
+    ``what`` is an action code with a label in ``consent.models.AUDIT_ACTIONS``. Nothing is written for the
+    member looking at their own data; the same view by the same person within ``STAFF_VIEW_FOLD`` is
+    folded into the entry already written.
+    """
+    if member is None or not member.pk or actor is None or not actor.pk or actor.pk == member.pk:
+        return None
+    target = target[:200]
+    earlier = (
+        AuditEntry.objects.filter(
+            actor=actor, subject=member, action=what, target=target, created_at__gte=timezone.now() - STAFF_VIEW_FOLD
+        )
+        .order_by()
+        .first()
+    )
+    if earlier is not None:
+        return earlier
+    return audit_record(actor=actor, subject=member, action=what, target=target)
+
+
 def pseudonym_reidentify(*, actor, pseudonym: str, reason: str, recipient: str = ""):
     """DPO only: which member a pseudonym stands for, and at which recipient; the ledger and the audit log record it.
 

@@ -15,11 +15,11 @@ from portal.models import User
 @task(queue_name="email")
 def send_marketing_email(*, user_id: int, purpose: str, subject: str, body: str) -> bool:
     """Send one marketing e-mail if the consent is live at send time, with RFC 8058 one-click unsubscribe."""
-    from consent.selectors import has_consent
+    from consent.processors import may_process
     from consent.unsubscribe import unsubscribe_token
 
     user = User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
-    if user is None or not has_consent(user, purpose):
+    if user is None or not may_process(user, f"consent.{purpose}"):
         return False
     url = settings.PORTAL_BASE_URL + reverse("consent:unsubscribe", args=[unsubscribe_token(user, purpose)])
     with translation.override(user.preferred_language):

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from consent.services import staff_view_record
 from crm import permissions, selectors, services
 from crm.forms import CardFilterForm, OutboxFilterForm
 from crm.models import InterestCard, SourceType
@@ -50,6 +51,9 @@ def card_index(request):
 def card_detail(request, card_id: int):
     permissions.access_card(request.user, card_id)
     card = selectors.card_detail(card_id)
+    if card.identity_sent:
+        # The payloads below carry the member's name and e-mail.
+        staff_view_record(actor=request.user, member=card.member, what="crm_card_view", target=f"card {card.pk}")
     deliveries = [
         {"message": m, "payload": json.dumps(m.payload, indent=2, ensure_ascii=False) if m.payload else ""}
         for m in card.outbox.all()

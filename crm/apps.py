@@ -11,6 +11,8 @@ class CrmConfig(AppConfig):
         from community.chat import events as chat_events
         from consent.dsar.events import member_erased
         from consent.events import consent_changed
+        from consent.models import AUDIT_ACTIONS
+        from consent.processors import LegalBasis, ProcessorKind, register_processor
         from consent.pseudonyms import add_recipient_source
         from crm import payloads, receivers
         from ideas import events as idea_events
@@ -23,7 +25,24 @@ class CrmConfig(AppConfig):
         consent_changed.connect(receivers.on_consent_changed)
         member_erased.connect(receivers.on_member_erased)
         add_recipient_source(payloads.pseudonym_recipients)
+        # Cards are sales follow-up: an objection to direct marketing stops them, like a restriction.
+        register_processor(
+            "crm.cards",
+            purpose="crm_followup",
+            legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+            description=_("Interest cards derived from tagged threads, chats and ideas."),
+            kind=ProcessorKind.DERIVE,
+        )
+        register_processor(
+            "crm.delivery",
+            purpose="crm_followup",
+            legal_basis=LegalBasis.LEGITIMATE_INTEREST,
+            description=_("Pushing interest cards to the CRM (the identity only with live consent)."),
+            kind=ProcessorKind.TRANSFER,
+        )
         _schedule()
+        # How the member's access log ("who accessed my data") names a card seen with the member's identity.
+        AUDIT_ACTIONS.setdefault("crm_card_view", _("opened a CRM follow-up card with your name and e-mail"))
         staff = (
             "crm.view_interestcard",
             "crm.claim_interestcard",

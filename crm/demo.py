@@ -39,18 +39,20 @@ def seed(*, stdout) -> list[str]:
     moderator = User.objects.filter(email="moderator@example.com").first()
     team = Group.objects.filter(name=Role.MODERATOR).first()
     for tag, action, priority, days, strategy, keywords in RULES:
-        TagRule.objects.get_or_create(
-            tag=tag,
-            defaults={
-                "action_type": action,
-                "priority": priority,
-                "due_in_days": days,
-                "assignee_strategy": strategy,
-                "owner": moderator if strategy == AssigneeStrategy.FIXED else None,
-                "team": team if strategy == AssigneeStrategy.ROUND_ROBIN else None,
-                "connection": connection,
-                "keywords": keywords,
-            },
+        if TagRule.objects.filter(tag=tag).exists():
+            continue
+        services.tag_rule_save(
+            rule=TagRule(
+                tag=tag,
+                action_type=action,
+                priority=priority,
+                due_in_days=days,
+                assignee_strategy=strategy,
+                owner=moderator if strategy == AssigneeStrategy.FIXED else None,
+                team=team if strategy == AssigneeStrategy.ROUND_ROBIN else None,
+                connection=connection,
+                keywords=keywords,
+            )
         )
     _tag_demo_lead(moderator)
     customer = User.objects.filter(email="customer@example.com").first()

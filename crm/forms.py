@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from community import selectors as community_selectors
 from crm.models import AssigneeStrategy, CardState, ConnectionKind, CrmConnection, OutboxState, SourceType, TagRule
 from crm.services import SECRET_FIELDS, normalise_tag
 from portal.models import User
@@ -105,10 +106,23 @@ class TagRuleForm(WagtailAdminModelForm):
             "connection",
             "keywords",
             "is_active",
+            "staff_only",
         ]
+
+    staff_only = forms.BooleanField(
+        label=_("Staff-only tag"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Members and visitors never see this tag on threads, ideas, feeds or in search; moderators see it marked "
+            "“internal”."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["staff_only"].initial = community_selectors.tag_is_internal(self.instance.tag)
         self.fields["owner"].queryset = (
             User.objects.filter(groups__name__in=[Role.MODERATOR, Role.ADMINISTRATOR], is_active=True)
             .distinct()

@@ -43,6 +43,21 @@ class ConnectionViewSet(ModelViewSet):
         return ConnectionForm
 
 
+class _TagRuleSaveMixin:
+    """The service also sets the rule tag's visibility in the forums and on idea boards."""
+
+    def save_instance(self):
+        return services.tag_rule_save(rule=self.form.instance, staff_only=self.form.cleaned_data["staff_only"])
+
+
+class TagRuleCreateView(_TagRuleSaveMixin, generic.CreateView):
+    pass
+
+
+class TagRuleEditView(_TagRuleSaveMixin, generic.EditView):
+    pass
+
+
 class TagRuleViewSet(ModelViewSet):
     """What each tag becomes in the CRM."""
 
@@ -50,6 +65,8 @@ class TagRuleViewSet(ModelViewSet):
     icon = "tag"
     menu_label = _("Tag rules")
     add_to_admin_menu = False
+    add_view_class = TagRuleCreateView
+    edit_view_class = TagRuleEditView
     list_display = ["tag", "action_type", "priority", "due_in_days", "assignee_strategy", "connection", "is_active"]
     list_filter = ["action_type", "assignee_strategy", "is_active"]
     search_fields = ["tag", "keywords"]

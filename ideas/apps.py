@@ -7,12 +7,22 @@ class IdeasConfig(AppConfig):
     verbose_name = _("Ideas")
 
     def ready(self):
+        from consent.processors import LegalBasis, ProcessorKind, register_processor
         from ideas import search
         from knowledgebase.extensions import add_search_source
         from portal.notifications import register_kind
         from portal.roles import Role, grant
 
-        register_kind("idea_status", _("Status changes of ideas I voted for or follow"))
+        register_processor(
+            "ideas.notifications",
+            purpose=None,
+            legal_basis=LegalBasis.CONTRACT,
+            description=_("Notifications and their mail about ideas the member voted for or follows."),
+            kind=ProcessorKind.MAIL,
+        )
+        register_kind(
+            "idea_status", _("Status changes of ideas I voted for or follow"), processor="ideas.notifications"
+        )
         add_search_source(search.SOURCE)
         grant(
             Role.PRODUCT_MANAGER,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -234,3 +235,22 @@ class InternalNote(models.Model):
 
     def __str__(self):
         return f"Note {self.pk} on {self.idea_id}"
+
+
+class InternalTag(models.Model):
+    """An idea tag name only staff see (a CRM routing tag such as "lead"); taggit's tags are shared, so the flag lives here."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("staff-only tag")
+        verbose_name_plural = _("staff-only tags")
+
+    def __str__(self):
+        return self.name
+
+
+def public_tag_q(prefix: str = "tag__"):
+    """Tagged rows whose tag members may see: every public read of idea tags (search labels) filters with it."""
+    return ~models.Exists(InternalTag.objects.filter(name=Lower(models.OuterRef(f"{prefix}name"))))

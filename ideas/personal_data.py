@@ -65,6 +65,7 @@ register(
 )
 not_personal("ideas.Board", reason="Product boards configured by staff.")
 not_personal("ideas.Category", reason="Topic areas of a board configured by staff.")
+not_personal("ideas.InternalTag", reason="Tag names staff mark as internal routing labels; no member in them.")
 # Ideas and comments may quote or @-mention a member: erasure rewrites the handle there.
 rewrite_text("ideas.Idea", fields=("title", "body", "body_html"))
 rewrite_text("ideas.Comment", fields=("body", "body_html"))

@@ -7,7 +7,7 @@ from django.db.models import F, QuerySet, Value
 from taggit.models import TaggedItem
 from wagtail.search.backends import get_search_backend
 
-from ideas.models import Idea
+from ideas.models import Idea, public_tag_q
 from ideas.selectors import idea_list
 from knowledgebase.extensions import Hit, SearchSource
 
@@ -34,7 +34,7 @@ def idea_hits(*, user, query: str, limit: int) -> list[Hit]:
 def idea_labels(keys: list[int]) -> QuerySet:
     """The tags of the ideas found, as rows the search unions with its own labels."""
     idea_type = ContentType.objects.get_for_model(Idea)  # cached by Django after the first call
-    return TaggedItem.objects.filter(content_type_id=idea_type.pk, object_id__in=keys).values_list(
+    return TaggedItem.objects.filter(public_tag_q(), content_type_id=idea_type.pk, object_id__in=keys).values_list(
         Value("idea"), F("object_id"), Value("tag"), F("tag__name")
     )
 

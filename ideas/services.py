@@ -19,6 +19,7 @@ from ideas.models import (
     Follow,
     Idea,
     InternalNote,
+    InternalTag,
     Status,
     StatusChange,
     Vote,
@@ -249,6 +250,20 @@ def _tags_set(*, idea: Idea, tags: list[str], by) -> None:
         return
     for tag in idea.tags.filter(name__in=added).order_by("name"):
         events.idea_tagged.send_on_commit(idea=idea, tag=tag, actor=by)
+
+
+@transaction.atomic
+def tag_visibility_set(*, name: str, internal: bool, actor) -> None:
+    """Make an idea tag staff-only (a CRM routing tag) or public again; ``actor`` None is the CRM's rule set-up."""
+    if actor is not None and not permissions.can_review_ideas(actor):
+        raise PermissionDenied
+    name = " ".join(str(name).split()).lower()
+    if not name:
+        raise ValidationError({"tag": _("A tag cannot be empty.")})
+    if internal:
+        InternalTag.objects.get_or_create(name=name)
+    else:
+        InternalTag.objects.filter(name=name).delete()
 
 
 def note_add(*, idea: Idea, author, body: str) -> InternalNote:

@@ -221,7 +221,7 @@ def _own_labels(keys: dict[str, list[int]]) -> list:
         KBArticleTag.objects.filter(content_object_id__in=keys["article"]).values_list(
             Value("article"), F("content_object_id"), Value("tag"), F("tag__name")
         ),
-        Thread.tags.through.objects.filter(thread_id__in=keys["thread"]).values_list(
+        Thread.tags.through.objects.filter(thread_id__in=keys["thread"], tag__is_internal=False).values_list(
             Value("thread"), F("thread_id"), Value("tag"), F("tag__name")
         ),
     ]

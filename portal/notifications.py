@@ -25,17 +25,19 @@ class NotificationKind:
 
     code: str
     label: str
+    processor: str
     email_default: bool = False
 
 
 KINDS: dict[str, NotificationKind] = {}
 
 
-def register_kind(code: str, label, *, email_default: bool = False) -> None:
-    KINDS[code] = NotificationKind(code=code, label=label, email_default=email_default)
+def register_kind(code: str, label, *, processor: str, email_default: bool = False) -> None:
+    """Declare a kind with the registered processor (``consent.processors``) that sends it."""
+    KINDS[code] = NotificationKind(code=code, label=label, processor=processor, email_default=email_default)
 
 
-register_kind("account", _("Account and security notices"))
+register_kind("account", _("Account and security notices"), processor="portal.account")
 
 
 def preferences_for(user: User) -> dict[str, NotificationPreference]:
@@ -63,6 +65,12 @@ def notification_send(*, recipient: User, kind: str, title: str, url: str = "", 
         raise ValueError(f"Unknown notification kind {kind!r}")
     if not recipient.is_active or recipient.erased_at:
         return None
+    from portal.tasks import may_process, send_member_email
+
+    processor = KINDS[kind].processor
+    # A notification is derived from the member's data, so a restricted member gets neither it nor the mail.
+    if not may_process(recipient, processor):
+        return None
     pref = NotificationPreference.objects.filter(user=recipient, kind=kind).first()
     in_app = pref.in_app if pref else True
     email = pref.email if pref else KINDS[kind].email_default
@@ -72,11 +80,9 @@ def notification_send(*, recipient: User, kind: str, title: str, url: str = "", 
             notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:300], url=url[:500])
             User.objects.filter(pk=recipient.pk).update(unread_notifications=F("unread_notifications") + 1)
     if email:
-        from portal.tasks import send_member_email
-
         link = f"{settings.PORTAL_BASE_URL}{url}" if url.startswith("/") else url
         text = "\n\n".join(filter(None, [body or title, link]))
-        enqueue_on_commit(send_member_email, user_id=recipient.pk, subject=title[:200], body=text)
+        enqueue_on_commit(send_member_email, user_id=recipient.pk, processor=processor, subject=title[:200], body=text)
     return notification
 
 

@@ -12,12 +12,26 @@ from wagtail.search import index
 
 from portal.models import User
 
+# The privacy core installs its check here at start-up (consent.apps): the foundation cannot import it.
+_processing_check = None
+
+
+def set_processing_check(check) -> None:
+    """Install ``consent.processors.may_process``, which every mail to a member asks before it leaves."""
+    global _processing_check
+    _processing_check = check
+
+
+def may_process(member, processor: str) -> bool:
+    """``consent.processors.may_process`` for the foundation; refuses everything until consent installed it."""
+    return _processing_check is not None and _processing_check(member, processor)
+
 
 @task(queue_name="email")
-def send_member_email(*, user_id: int, subject: str, body: str, headers: dict | None = None) -> bool:
-    """Send one plain-text e-mail to a member; skipped when the account is gone or erased."""
+def send_member_email(*, user_id: int, processor: str, subject: str, body: str, headers: dict | None = None) -> bool:
+    """Send one plain-text e-mail to a member; skipped when the account is gone or ``processor`` may not act now."""
     user = User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
-    if user is None:
+    if user is None or not may_process(user, processor):
         return False
     message = EmailMessage(
         subject=subject,

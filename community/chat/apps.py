@@ -10,14 +10,33 @@ class ChatConfig(AppConfig):
     verbose_name = _("Live chat")
 
     def ready(self):
+        from consent.models import AUDIT_ACTIONS
+        from consent.processors import LegalBasis, ProcessorKind, register_processor
         from portal.notifications import register_kind
         from portal.roles import Role, grant
 
-        register_kind("chat.assigned", _("Chats transferred to me"))
+        register_processor(
+            "chat.notifications",
+            purpose=None,
+            legal_basis=LegalBasis.CONTRACT,
+            description=_("Notifications and their mail to moderators about chats handed to them."),
+            kind=ProcessorKind.MAIL,
+        )
+        register_processor(
+            "chat.transcript",
+            purpose="chat_transcript",
+            legal_basis=LegalBasis.CONSENT,
+            description=_("Keeping a closed chat's transcript beyond the short retention period."),
+            kind=ProcessorKind.DERIVE,
+        )
+        register_kind("chat.assigned", _("Chats transferred to me"), processor="chat.notifications")
         staff = ("chat.add_cannedreply", "chat.change_cannedreply", "chat.delete_cannedreply", "chat.view_cannedreply")
         grant(Role.MODERATOR, *staff)
         grant(Role.ADMINISTRATOR, *staff, "chat.change_chatsettings", "chat.view_chatsettings")
         _register_retention()
+        # How the member's access log ("who accessed my data") names staff views of a chat.
+        AUDIT_ACTIONS.setdefault("chat_view", _("opened your support chat"))
+        AUDIT_ACTIONS.setdefault("chat_transcript", _("downloaded your chat transcript"))
 
 
 def _register_retention():

@@ -300,13 +300,13 @@ def messages_mark_delivered(*, chat: Chat, reader: User, up_to_seq) -> int:
 @transaction.atomic
 def chat_close(*, chat: Chat, actor: User, now=None) -> Chat:
     """End the chat; whether the transcript is kept follows the member's ``chat_transcript`` consent."""
-    from consent.selectors import has_consent
+    from consent.processors import may_process
 
     chat = _locked(chat)
     if not permissions.can_close_chat(actor, chat):
         raise PermissionDenied
     now = now or timezone.now()
-    kept = has_consent(chat.member, "chat_transcript")
+    kept = chat.member is not None and may_process(chat.member, "chat.transcript")
     chat.status = ChatStatus.CLOSED
     chat.closed_at = now
     chat.transcript_kept = kept

@@ -14,6 +14,7 @@ from community.chat import permissions, selectors, services
 from community.chat.forms import ChatStartForm
 from community.chat.models import CannedReply, ChatSettings, ChatStatus, MessageKind
 from community.services import PostingBlocked
+from consent.services import staff_view_record
 from portal.forms import add_service_errors
 
 
@@ -128,6 +129,7 @@ def chat_room(request, chat_id: int):
 def chat_transcript(request, chat_id: int):
     """A plain-text download of one's own chat (moderators may download any)."""
     chat = permissions.access_chat(request.user, chat_id)
+    staff_view_record(actor=request.user, member=chat.member, what="chat_transcript", target=f"chat {chat.pk}")
     response = HttpResponse(selectors.transcript_text(chat), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="chat-{chat.pk}.txt"'
     response["Cache-Control"] = "private, no-store"
@@ -166,6 +168,7 @@ def console_chat(request, chat_id: int):
     if chat.is_offline and chat.thread_id:
         # Offline messages are answered in their private thread with the normal reply.
         return redirect(chat.get_absolute_url())
+    staff_view_record(actor=request.user, member=chat.member, what="chat_view", target=f"chat {chat.pk}")
     from community.models import Forum
 
     language = getattr(request, "LANGUAGE_CODE", "")

@@ -47,6 +47,12 @@ class Tag(models.Model):
 
     name = models.CharField(_("name"), max_length=TAG_MAX, unique=True)
     slug = models.SlugField(_("slug"), max_length=TAG_MAX + 10, unique=True)
+    # Routing tags (#lead, #complaint) tell staff where a thread goes; members never see them.
+    is_internal = models.BooleanField(
+        _("staff only"),
+        default=False,
+        help_text=_("Shown only to moderators; left out of public pages, feeds and search."),
+    )
 
     class Meta:
         ordering = ["name"]

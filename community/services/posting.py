@@ -244,9 +244,31 @@ def _tag_add(*, thread: Thread, name: str, actor: User | None, automatic: bool) 
     return tag
 
 
+def _labels_of(tags) -> list[list]:
+    # A third element marks a staff-only tag, so lists can hide it without another query.
+    return [[t.name, t.slug, True] if t.is_internal else [t.name, t.slug] for t in tags]
+
+
 def _refresh_tag_labels(thread: Thread) -> None:
-    thread.tag_labels = [[t.name, t.slug] for t in thread.tags.order_by("name")]
+    thread.tag_labels = _labels_of(thread.tags.order_by("name"))
     Thread.objects.filter(pk=thread.pk).update(tag_labels=thread.tag_labels)
+
+
+@transaction.atomic
+def tag_visibility_set(*, name: str, internal: bool, actor: User | None) -> Tag:
+    """Make a tag staff-only (a routing tag such as #lead) or public again; ``actor`` None is the CRM's rule set-up."""
+    if actor is not None and not permissions.can_set_tag_visibility(actor):
+        raise PermissionDenied
+    name, slug = _normalise_tag(name)
+    tag, _created = Tag.objects.get_or_create(slug=slug, defaults={"name": name, "is_internal": internal})
+    if tag.is_internal != internal:
+        Tag.objects.filter(pk=tag.pk).update(is_internal=internal)
+        tag.is_internal = internal
+        threads = list(Thread.objects.filter(tags=tag).prefetch_related("tags"))
+        for thread in threads:
+            thread.tag_labels = _labels_of(sorted(thread.tags.all(), key=lambda t: t.name))
+        Thread.objects.bulk_update(threads, ["tag_labels"], batch_size=500)
+    return tag
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from consent.dsar.forms import (
 )
 from consent.dsar.models import AccessRequest, RequestKind, RequestState
 from consent.dsar.requests import InvalidTransition, urgency
+from consent.services import staff_view_record
 
 
 class ConsoleView(WagtailAdminTemplateMixin, TemplateView):
@@ -246,6 +247,7 @@ class RequestDetailView(ConsoleView):
 
     def get(self, request, request_id):
         item = self._request(request_id)
+        staff_view_record(actor=request.user, member=item.member, what="view_request", target=f"request {item.pk}")
         return self.render_to_response(self.get_context_data(item=item))
 
     def post(self, request, request_id):

@@ -20,9 +20,11 @@ class DsarConfig(AppConfig):
         grant(Role.DPO, "dsar.manage_accessrequest", "dsar.view_accessrequest")
         grant(Role.DPO, "dsar.view_retentionpolicy", "dsar.change_retentionpolicy")
         grant(Role.ADMINISTRATOR, "dsar.view_retentionpolicy", "dsar.change_retentionpolicy")
-        register_kind("privacy_export", _("Your data export"), email_default=True)
-        register_kind("privacy_request", _("Your privacy requests"), email_default=True)
-        register_kind("dpo_role", _("Changes of the data protection officer role"), email_default=True)
+        register_kind("privacy_export", _("Your data export"), processor="dsar.request_mail", email_default=True)
+        register_kind("privacy_request", _("Your privacy requests"), processor="dsar.request_mail", email_default=True)
+        register_kind(
+            "dpo_role", _("Changes of the data protection officer role"), processor="portal.account", email_default=True
+        )
         # How the member's access log ("who accessed my data") names this app's actions.
         AUDIT_ACTIONS.setdefault("restrict", _("restricted the processing of your data"))
         AUDIT_ACTIONS.setdefault("restriction_lift", _("lifted the restriction of processing"))
@@ -31,6 +33,7 @@ class DsarConfig(AppConfig):
         AUDIT_ACTIONS.setdefault("erase_approve", _("approved the erasure of your data"))
         AUDIT_ACTIONS.setdefault("dpo_grant", _("gave you the data protection officer role"))
         AUDIT_ACTIONS.setdefault("dpo_revoke", _("took the data protection officer role from you"))
+        AUDIT_ACTIONS.setdefault("view_request", _("opened your access request, with your e-mail and name"))
         register_core_categories()
         _schedule()
 

@@ -22,10 +22,11 @@ def send_verification_code(*, request_id: str, user_id: int, code: str) -> bool:
     from django.conf import settings
     from django.core.mail import send_mail
 
+    from consent.processors import may_process
     from portal.models import User
 
     user = User.objects.filter(pk=user_id, erased_at__isnull=True).first()
-    if user is None:
+    if user is None or not may_process(user, "dsar.request_mail"):
         return False
     url = settings.PORTAL_BASE_URL + reverse("consent:dsar:verify", args=[request_id])
     with translation.override(user.preferred_language):
@@ -67,13 +68,14 @@ def send_inactivity_warning(*, warning_id: int) -> bool:
 
     from consent.dsar.models import InactivityWarning
     from consent.dsar.retention import grace_days
+    from consent.processors import may_process
 
     warning = (
         InactivityWarning.objects.select_related("user")
         .filter(pk=warning_id, user__erased_at__isnull=True, user__is_active=True)
         .first()
     )
-    if warning is None or warning.mailed_at is not None:
+    if warning is None or warning.mailed_at is not None or not may_process(warning.user, "dsar.inactivity_warning"):
         return False
     user = warning.user
     with translation.override(user.preferred_language):

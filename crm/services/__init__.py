@@ -16,7 +16,7 @@ from crm.services.cards import (
     thread_autotag,
     thread_tagged,
 )
-from crm.services.connections import SECRET_FIELDS, connection_save, normalise_tag
+from crm.services.connections import SECRET_FIELDS, connection_save, normalise_tag, tag_rule_save
 from crm.services.delivery import (
     CLAIM_BATCH,
     MAX_ATTEMPTS,
@@ -62,6 +62,7 @@ __all__ = [
     "keyword_tags_for",
     "member_redact",
     "normalise_tag",
+    "tag_rule_save",
     "outbox_deliver",
     "outbox_drain",
     "outbox_retry",

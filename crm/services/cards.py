@@ -13,6 +13,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from consent.processors import may_process
 from crm.models import AssigneeStrategy, InterestCard, OutboxKind, SourceType, TagRule
 from crm.services.connections import normalise_tag
 from crm.services.outbox import _queue
@@ -57,8 +58,14 @@ def card_create(
     product: str,
     member,
     automatic: bool,
-) -> InterestCard:
-    """One card per (source, tag) with its outbox row, in one transaction; idempotent on the key."""
+) -> InterestCard | None:
+    """One card per (source, tag) with its outbox row, in one transaction; idempotent on the key.
+
+    None when the member's data may not be processed now (restriction, objection, erasure): nothing
+    is derived, nothing queued.
+    """
+    if not may_process(member, "crm.cards"):
+        return None
     key = InterestCard.key_for(source_type=source_type, source_id=source_id, tag=rule.tag)
     with transaction.atomic():
         existing = InterestCard.objects.filter(key=key).first()

@@ -6,7 +6,9 @@ import json
 
 from django.db import transaction
 
-from crm.models import CrmConnection
+from community import services as community_services
+from crm.models import CrmConnection, TagRule
+from ideas import services as idea_services
 from portal import field_crypto
 
 SECRET_FIELDS = ("signing_secret", "api_token", "client_secret")
@@ -28,6 +30,20 @@ def connection_save(*, connection: CrmConnection, secrets: dict[str, str]) -> Cr
         connection.full_clean()
         connection.save()
     return connection
+
+
+def tag_rule_save(*, rule: TagRule, staff_only: bool = True) -> TagRule:
+    """Store a rule and set its tag's visibility in the forums and on idea boards (staff-only unless told).
+
+    Who may change rules is the rule views' permission; it covers the visibility of the rule's tag.
+    """
+    with transaction.atomic():
+        rule.tag = normalise_tag(rule.tag)
+        rule.full_clean()
+        rule.save()
+        community_services.tag_visibility_set(name=rule.tag, internal=staff_only, actor=None)
+        idea_services.tag_visibility_set(name=rule.tag, internal=staff_only, actor=None)
+    return rule
 
 
 def normalise_tag(name: str) -> str:

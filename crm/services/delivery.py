@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
+from consent.processors import may_process, standing_annotations, standing_remember
 from crm import payloads
 from crm.adapters import adapter_for
 from crm.adapters.base import DeliveryError
@@ -28,6 +29,7 @@ MAX_ATTEMPTS = 15
 # connection never holds a worker for long (settings.CRM_DRAIN_MAX_ROWS and CRM_DRAIN_SECONDS).
 CLAIM_BATCH = 10  # rows leased in one transaction; far fewer than a lease's worth of timeouts
 RETRY_AFTER_CAP_SECONDS = 24 * 3600.0
+HELD_RECHECK = timedelta(days=1)  # a row held for a restricted or objecting member is looked at again this late
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
@@ -45,7 +47,11 @@ def outbox_deliver(*, message_id: int) -> str:
     """Send one outbox row through its adapter; returns the row's state afterwards (or "skipped")."""
     if not _lease(message_id, timezone.now()):
         return "skipped"
-    return _send(OutboxMessage.objects.select_related(*SEND_RELATED).get(pk=message_id))
+    return _send(
+        OutboxMessage.objects.select_related(*SEND_RELATED)
+        .annotate(**standing_annotations("card__member_id"))
+        .get(pk=message_id)
+    )
 
 
 def outbox_drain(*, message_id: int) -> dict[str, int]:
@@ -82,6 +88,8 @@ def outbox_drain(*, message_id: int) -> dict[str, int]:
             if adapter is None:
                 adapter = adapter_for(message.card.connection)
             state = _send(message, adapter=adapter)
+            if state == "held":
+                continue
             if state != OutboxState.SENT:
                 _release(claimed[index + 1 :])
                 return {"sent": sent, "failed": failed + int(state != "skipped")}
@@ -97,6 +105,10 @@ def _send(message: OutboxMessage, *, adapter=None) -> str:
     attempt = message.attempts  # the row is ours until the lease runs out, so this is our attempt
     card = message.card
     mine = OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.SENDING, attempts=attempt)
+    # A card queued before a restriction or objection must not leave after it; a redaction always may.
+    standing_remember(card.member, message)
+    if message.kind == OutboxKind.UPSERT and not may_process(card.member, "crm.delivery"):
+        return _held(mine, message, attempt)
     payload, identity = payloads.build(card, kind=message.kind)
     adapter = adapter or adapter_for(card.connection)
     try:
@@ -141,6 +153,22 @@ def _send(message: OutboxMessage, *, adapter=None) -> str:
             if message.kind == OutboxKind.UPSERT:
                 _queue(card, OutboxKind.UPSERT)
     return OutboxState.SENT
+
+
+def _held(mine, message, attempt: int) -> str:
+    """Keep the row unsent, without spending an attempt, and look again a day later (it goes once the hold ends)."""
+    now = timezone.now()
+    when = now + HELD_RECHECK
+    if mine.update(
+        state=OutboxState.FAILED,
+        attempts=attempt - 1,
+        next_attempt_at=when,
+        lease_until=None,
+        last_error="held: processing of the member's data is restricted or objected to",
+        updated_at=now,
+    ):
+        enqueue_delivery(message.pk, run_after=when)
+    return "held"
 
 
 def _failed(mine, card, message, attempt: int, exc: Exception, payload: dict) -> str:

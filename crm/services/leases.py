@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
+from consent.processors import standing_annotations
 from crm.models import OutboxMessage, OutboxState
 
 LEASE = timedelta(minutes=2)  # a send holds its row this long; after that the sweep takes it back
@@ -30,6 +31,7 @@ def _claim(rows, *, now: datetime, limit: int) -> list[OutboxMessage]:
             claimed = list(
                 _due(rows, now=now)
                 .select_related(*SEND_RELATED)
+                .annotate(**standing_annotations("card__member_id"))
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("next_attempt_at", "pk")[:limit]
             )

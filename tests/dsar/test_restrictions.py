@@ -173,9 +173,7 @@ def test_the_dpo_lifts_from_the_console(client, customer, other_customer, dpo):
 def test_the_crm_gets_no_identity_from_a_restricted_member(
     customer, dpo, moderator, make_thread, tag, lead_rule, crm_store
 ):
-    """A live crm_followup consent does not reach the CRM while a restriction stands: only the pseudonym goes."""
-    from consent.pseudonyms import pseudonym_for
-
+    """A live crm_followup consent does not reach the CRM while a restriction stands: nothing goes (issue 15)."""
     config = ModerationSettings.load()
     config.hold_first_posts = False
     config.save()
@@ -183,11 +181,8 @@ def test_the_crm_gets_no_identity_from_a_restricted_member(
     restrictions.restriction_place(member=customer, kind="restriction", actor=dpo)
     thread = make_thread(customer)
     tag(thread, moderator)
-    card = InterestCard.objects.get(source_id=thread.pk)
-    payload = crm_store.tasks[str(card.key)]
-    assert payload["author"] == {"pseudonym": pseudonym_for(customer, lead_rule.connection.pseudonym_domain)}
-    assert customer.email not in str(payload)
-    assert card.identity_sent is False
+    assert InterestCard.objects.filter(source_id=thread.pk).count() == 0
+    assert crm_store.tasks == {}
 
 
 def test_no_newsletter_goes_to_an_objecting_member(customer, other_customer, dpo, django_capture_on_commit_callbacks):

@@ -17,7 +17,7 @@ from consent.dsar.export import ExportWriter, exports_dir
 from consent.dsar.models import AccessRequest, DataExport, ExportStatus
 from consent.dsar.services.requests import AlreadyErased, S, _event, _require_dpo
 from consent.dsar.tasks import build_export
-from consent.services import audit_record
+from consent.services import audit_record, staff_view_record
 from portal.events import enqueue_on_commit
 from portal.notifications import notification_send
 
@@ -86,12 +86,11 @@ def export_path(export: DataExport):
 def export_download_record(*, export: DataExport, actor) -> None:
     """Count and log a download: the member sees staff downloads in the privacy centre."""
     DataExport.objects.filter(pk=export.pk).update(downloads=F("downloads") + 1)
-    audit_record(
-        actor=actor,
-        subject=export.user,
-        action="export_download" if actor.pk == export.user_id else "export",
-        target=f"export {export.pk}",
-    )
+    if actor.pk == export.user_id:
+        audit_record(actor=actor, subject=export.user, action="export_download", target=f"export {export.pk}")
+    else:
+        # Its own target, so the download never folds into the entry of the export's creation.
+        staff_view_record(actor=actor, member=export.user, what="export", target=f"download of export {export.pk}")
 
 
 def exports_purge_expired(*, now=None) -> int:
