@@ -112,6 +112,9 @@ class Idea(index.Indexed, models.Model):
         index.FilterField("board"),
         index.FilterField("status"),
         index.FilterField("merged_into"),
+        # The unranked order of search results (settings.SEARCH_RANK_BY_RELEVANCE off): most voted first.
+        index.FilterField("vote_count"),
+        index.FilterField("created_at"),
     ]
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, QuerySet, Value
 from taggit.models import TaggedItem
@@ -16,7 +17,11 @@ def idea_hits(*, user, query: str, limit: int) -> list[Hit]:
     """Ideas from the member-facing list (merged duplicates left out) matching every word, most relevant first."""
     # Ideas have no access rules; ``user`` would only add the viewer's vote state, which results do not show.
     ideas = idea_list(board=None, user=None).select_related("board")
-    found = get_search_backend().search(query, ideas, operator="and")[:limit]
+    if settings.SEARCH_RANK_BY_RELEVANCE:
+        found = get_search_backend().search(query, ideas, operator="and")[:limit]
+    else:
+        most_voted = ideas.order_by("-vote_count", "-created_at")
+        found = get_search_backend().search(query, most_voted, operator="and", order_by_relevance=False)[:limit]
     return [
         Hit(
             type="idea",

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import F, Value
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -103,6 +104,7 @@ def _matching_articles(query: str, *, operator: str, cap: int) -> list[KBArticle
             query,
             KBArticlePage.objects.live().only("title", "url_path", "path", "depth", "summary"),
             operator=operator,
+            order_by_relevance=settings.SEARCH_RANK_BY_RELEVANCE,
         )[:cap]
     )
 
@@ -187,15 +189,21 @@ def _thread_hits(user, query: str) -> list[Hit]:
             "thread__forum__product",
         )
     )
-    found = get_search_backend().search(query, posts, operator="and").annotate_score("relevance")
+    if settings.SEARCH_RANK_BY_RELEVANCE:
+        found = get_search_backend().search(query, posts, operator="and").annotate_score("relevance")
+    else:
+        newest_first = posts.order_by("-created_at")
+        found = get_search_backend().search(query, newest_first, operator="and", order_by_relevance=False)
     best: dict[int, Post] = {}
     for post in found[:THREAD_POST_CANDIDATES]:
         best.setdefault(post.thread_id, post)
     ranked, tier, previous = [], -1, None
     for post in best.values():
-        # Backends order scores differently (SQLite's BM25 ascends), so only equal scores are compared.
-        if post.relevance != previous:
-            tier, previous = tier + 1, post.relevance
+        # Backends order scores differently (SQLite's BM25 ascends), so only equal scores are compared;
+        # without ranking every hit is equally relevant and answered threads lead, newest first.
+        relevance = getattr(post, "relevance", None)
+        if relevance != previous or tier < 0:
+            tier, previous = tier + 1, relevance
         ranked.append((tier, not post.thread.accepted_post_id, post))
     ranked.sort(key=lambda entry: entry[:2])
     return [

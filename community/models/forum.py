@@ -171,6 +171,7 @@ class Post(index.Indexed, models.Model):
         index.SearchField("question_title", boost=3),
         index.FilterField("thread_id"),
         index.FilterField("status"),
+        index.FilterField("created_at"),  # the unranked order of search results (newest first)
     ]
 
     class Meta:

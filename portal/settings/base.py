@@ -266,6 +266,10 @@ WAGTAILSEARCH_BACKENDS = {
         "SEARCH_CONFIG": env_str("SEARCH_LANGUAGE_CONFIG", "german" if LANGUAGE_CODE == "de" else "english"),
     }
 }
+# Ranking by relevance: PostgreSQL scores in the matching query; SQLite's FTS backend scores every hit
+# with a subquery that reruns the match (cost grows with the square of the hits), so on SQLite results
+# come in their natural order (answered and recent threads first) unless this is switched on.
+SEARCH_RANK_BY_RELEVANCE = env_bool("SEARCH_RANK_BY_RELEVANCE", not DATABASES["default"]["ENGINE"].endswith("sqlite3"))
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx", "zip"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
