@@ -208,6 +208,8 @@ def test_member_is_warned_before_sending_a_phone_number_in_german(new_page, as_u
 
     warning.get_by_role("button", name="Entfernen und senden").click()
     expect(page.locator("#chat-log li", has_text="Bitte ruft mich an")).to_have_count(1)
+    assert "2345678" not in page.locator("#chat-log").inner_text()  # not even while it is being sent
+    expect(page.locator("#chat-log li[data-seq]", has_text="Bitte ruft mich an")).to_have_count(1)
     expect(warning).to_be_hidden()
     assert "2345678" not in page.locator("#chat-log").inner_text()
     transcript = live_server.shell(

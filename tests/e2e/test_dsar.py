@@ -75,10 +75,15 @@ def test_member_requests_erasure_and_the_dpo_completes_it(page, new_page, live_s
     row.first.locator("a").click()
     dpo.click("button[value=start]")
     expect(dpo.locator("#request-state")).to_have_text("in progress")
+    handle = live_server.shell(f"from portal.models import User; print(User.objects.get(email='{email}').handle)")
+    dpo.fill("#confirm-handle", "not-the-handle")
     dpo.click("button[value=erase]")
-    expect(dpo.locator("body")).to_contain_text("The member was erased")
-    dpo.click("button[value=complete]")
+    expect(dpo.locator("#request-state")).to_have_text("in progress")
+    dpo.fill("#confirm-handle", handle.strip().splitlines()[-1])
+    dpo.click("button[value=erase]")
+    expect(dpo.locator("body")).to_contain_text("The member was erased and the request is completed.")
     expect(dpo.locator("#request-state")).to_have_text("completed")
+    expect(dpo.locator("#erasure-form")).to_have_count(0)
     expect(dpo.locator("body")).to_contain_text("Kept under legal hold")
     out = live_server.shell(
         f"from portal.models import User; print(User.objects.filter(email='{email}').count(), "

@@ -95,6 +95,7 @@
     var moderatorNode = document.getElementById("chat-moderator");
     var piiNode = document.getElementById("pii-warning");
     var outbox = []; /* {client_id, body, action} not yet acknowledged */
+    var warnedAbout = []; /* the texts the last personal-data warning found */
     var typingTimer = null;
     var lastTypingSent = 0;
     var socket;
@@ -210,6 +211,7 @@
       if (!held || !piiNode) { return; }
       /* Text typed since then stays; nothing the member wrote is lost. */
       input.value = input.value.trim() ? held.body + "\n" + input.value : held.body;
+      warnedAbout = frame.findings.map(function (finding) { return finding.text; });
       var list = piiNode.querySelector("[data-pii-findings]");
       list.textContent = "";
       frame.findings.forEach(function (finding) {
@@ -307,7 +309,12 @@
         li.dataset.clientId = item.client_id;
         var text = document.createElement("div");
         text.className = "chat-line__body";
-        text.textContent = body;
+        /* Until the server's copy replaces this line, what the member chose to remove is not shown either. */
+        var shown = body;
+        if (answer === "remove_pii") {
+          warnedAbout.forEach(function (found) { shown = shown.split(found).join("…"); });
+        }
+        text.textContent = shown;
         li.appendChild(text);
         var state = document.createElement("span");
         state.className = "chat-line__state muted";
