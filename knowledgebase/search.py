@@ -116,9 +116,12 @@ def article_suggestions(*, text: str, limit: int = 5) -> list[dict]:
     limit = max(1, min(int(limit), 10))
     if not words:
         return []
-    hits = _matching_articles(query, operator="and", cap=SUGGESTION_CANDIDATES)
-    if not hits and len(query.split()) > 1:
-        hits = _matching_articles(query, operator="or", cap=SUGGESTION_CANDIDATES)
+    # Only the significant words: a backend without stop words (SQLite) would otherwise require
+    # "how" and "do" too, miss, and pay for a second, any-word query.
+    significant = " ".join(words)
+    hits = _matching_articles(significant, operator="and", cap=SUGGESTION_CANDIDATES)
+    if not hits and len(words) > 1:
+        hits = _matching_articles(significant, operator="or", cap=SUGGESTION_CANDIDATES)
     return [
         {"title": page.title, "url": page.get_url(), "excerpt": excerpt(page.summary, words, length=160)}
         for page in hits[:limit]
