@@ -28,7 +28,7 @@ run: install
 	@echo "  E-mails (confirmation links) are printed here. Ctrl-C stops the web server, the worker and the scheduler."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py db_worker --queue-name '*' --interval 0.5 & \
+	$(PY) manage.py run_worker --queue-name '*' --interval 0.5 & \
 	$(PY) manage.py run_scheduler & \
 	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
 

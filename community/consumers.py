@@ -8,10 +8,10 @@ from django.http import Http404
 
 from community import permissions
 from community.live import thread_group
-from portal.consumers import BroadcastDispatchMixin
+from portal.consumers import BroadcastDispatchMixin, LimitedJsonMixin
 
 
-class ThreadConsumer(BroadcastDispatchMixin, AsyncJsonWebsocketConsumer):
+class ThreadConsumer(LimitedJsonMixin, BroadcastDispatchMixin, AsyncJsonWebsocketConsumer):
     """Joins the thread's group only after the same visibility check the thread page uses."""
 
     async def connect(self):
@@ -40,15 +40,6 @@ class ThreadConsumer(BroadcastDispatchMixin, AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         # The socket is one-way; anything a client sends gets an error frame and changes nothing.
         await self.send_json({"type": "error", "error": "read_only"})
-
-    @classmethod
-    async def decode_json(cls, text_data):
-        import json
-
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return None
 
     async def post_created(self, event):
         await self.send_json({"type": "post", "post_id": event["post_id"], "html": event["html"]})

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from community.models import Forum
 from community.models.forum import BODY_MAX, TITLE_MAX
 from community.models.moderation import FlagReason
+from community.services.posting import MAX_TAGS_PER_THREAD
 from portal.pii_warning import PersonalDataWarningMixin
 
 
@@ -35,9 +36,19 @@ class ThreadForm(PersonalDataWarningMixin, forms.Form):
         widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off", "data-tag-source": ""}),
     )
 
+    def clean_tags(self) -> str:
+        """More tags than a thread takes are refused with a message, never dropped without a word."""
+        raw = self.cleaned_data.get("tags") or ""
+        distinct = {" ".join(t.split()).lower() for t in raw.split(",") if t.strip()}
+        if len(distinct) > MAX_TAGS_PER_THREAD:
+            raise forms.ValidationError(
+                _("A thread has at most %(max)d tags.") % {"max": MAX_TAGS_PER_THREAD}, code="too_many_tags"
+            )
+        return raw
+
     def tag_names(self) -> list[str]:
         raw = self.cleaned_data.get("tags") or ""
-        return [t.strip() for t in raw.split(",") if t.strip()][:5]
+        return [t.strip() for t in raw.split(",") if t.strip()]
 
 
 class ReplyForm(PersonalDataWarningMixin, forms.Form):

@@ -10,6 +10,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from portal.cache import OUTAGE_ERRORS
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,6 +34,9 @@ def broadcast_post(post) -> None:
         async_to_sync(layer.group_send)(
             thread_group(post.thread_id), {"type": "post.created", "post_id": post.pk, "html": html}
         )
+    except OUTAGE_ERRORS as error:
+        # Redis is down: the post is saved, open pages fetch it when their socket reconnects.
+        logger.warning("Live update for post %s skipped, channel layer unreachable: %s", post.pk, error)
     except Exception:
         logger.exception("Live update for post %s failed", post.pk)
 

@@ -10,6 +10,7 @@ from wagtail.search.backends import get_search_backend
 from community import permissions
 from community.models import Flag, Forum, ModerationAction, Post, PostRevision, Reaction, Tag, Thread
 from community.models.forum import PostStatus, ThreadState
+from portal.inputs import MAX_PAGE, bounded_int, search_words
 
 THREADS_PER_PAGE = 25
 POSTS_PER_PAGE = 50
@@ -38,10 +39,7 @@ class Page:
 
 
 def _page_number(raw) -> int:
-    try:
-        return max(1, min(int(raw), 10_000))
-    except (TypeError, ValueError):
-        return 1
+    return bounded_int(raw, 1, MAX_PAGE)
 
 
 def forum_list_visible_to(*, user) -> list[Forum]:
@@ -172,7 +170,7 @@ def post_history(*, post: Post) -> list[PostRevision]:
 
 def search_visible_to(*, user, query: str, limit: int = 30) -> list[Thread]:
     """Threads matching ``query`` in their title or any visible post, restricted to what ``user`` may see."""
-    query = " ".join((query or "").split())[:200]
+    query, _cut = search_words(query)
     if not query:
         return []
     backend = get_search_backend()
@@ -195,7 +193,7 @@ def search_visible_to(*, user, query: str, limit: int = 30) -> list[Thread]:
 
 def similar_threads(*, user, title: str, limit: int = 5) -> list[Thread]:
     """Threads whose title looks like ``title``, answered ones first."""
-    title = " ".join((title or "").split())[:200]
+    title, _cut = search_words(title)
     if len(title) < 4:
         return []
     backend = get_search_backend()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_tasks import task
 from wagtail.search import index
 
 from portal.models import User
 from portal.notifications import in_language, notification_send
+from portal.task_leases import effect_once
 
 
 @task(queue_name="default")
@@ -37,13 +37,15 @@ def post_published(*, post_id: int) -> int:
     for user in mentioned:
         if user.pk in notified or not can_view_thread_for_notice(user, thread):
             continue
-        with in_language(user):
-            notification_send(
-                recipient=user,
-                kind="community.mention",
-                title=_("@%(handle)s mentioned you in “%(title)s”") % {"handle": author_name, "title": thread.title},
-                url=post.get_absolute_url(),
-            )
+        with in_language(user), effect_once("notify", user.pk) as first:
+            if first:  # a run whose worker died may have told this member already
+                notification_send(
+                    recipient=user,
+                    kind="community.mention",
+                    title=_("@%(handle)s mentioned you in “%(title)s”")
+                    % {"handle": author_name, "title": thread.title},
+                    url=post.get_absolute_url(),
+                )
         notified.add(user.pk)
         sent += 1
     recipient = thread.author
@@ -53,13 +55,14 @@ def post_published(*, post_id: int) -> int:
         and recipient.pk not in notified
         and can_view_thread_for_notice(recipient, thread)
     ):
-        with in_language(recipient):
-            notification_send(
-                recipient=recipient,
-                kind="community.reply",
-                title=_("@%(handle)s replied to “%(title)s”") % {"handle": author_name, "title": thread.title},
-                url=post.get_absolute_url(),
-            )
+        with in_language(recipient), effect_once("notify", recipient.pk) as first:
+            if first:
+                notification_send(
+                    recipient=recipient,
+                    kind="community.reply",
+                    title=_("@%(handle)s replied to “%(title)s”") % {"handle": author_name, "title": thread.title},
+                    url=post.get_absolute_url(),
+                )
         sent += 1
     return sent
 
@@ -75,32 +78,12 @@ def answer_accepted(*, post_id: int, actor_id: int) -> bool:
         return False
     if not can_view_thread_for_notice(post.author, post.thread):
         return False
-    with in_language(post.author):
-        notification_send(
-            recipient=post.author,
-            kind="community.accepted",
-            title=_("Your answer in “%(title)s” was accepted") % {"title": post.thread.title},
-            url=post.get_absolute_url(),
-        )
+    with in_language(post.author), effect_once("notify", post.author_id) as first:
+        if first:
+            notification_send(
+                recipient=post.author,
+                kind="community.accepted",
+                title=_("Your answer in “%(title)s” was accepted") % {"title": post.thread.title},
+                url=post.get_absolute_url(),
+            )
     return True
-
-
-MODERATION_MESSAGES = {
-    "post_hidden": gettext_lazy("A moderator hid your post in “%(title)s”"),
-    "thread_hidden": gettext_lazy("A moderator hid your thread “%(title)s”"),
-    "suspended": gettext_lazy("Your account is suspended from posting until %(until)s"),
-}
-
-
-@task(queue_name="default")
-def moderation_notice(*, user_id: int, message: str, params: dict, url: str, reason: str = "") -> bool:
-    """Tell a member about a moderation action on their content or account, in their language."""
-    user = User.objects.filter(pk=user_id).first()
-    if user is None or message not in MODERATION_MESSAGES:
-        return False
-    with in_language(user):
-        title = str(MODERATION_MESSAGES[message]) % params
-        body = _("Reason: %(reason)s") % {"reason": reason} if reason else ""
-        return (
-            notification_send(recipient=user, kind="community.moderation", title=title, url=url, body=body) is not None
-        )

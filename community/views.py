@@ -15,6 +15,7 @@ from community import fragments, live, moderation_actions, permissions, selector
 from community.forms import EditForm, FlagForm, ReasonForm, ReplyForm, TagForm, ThreadForm
 from community.models import Tag
 from portal.forms import add_service_errors
+from portal.inputs import bounded_int, search_shortened_message, search_words
 from portal.markup import render_markdown
 
 
@@ -142,6 +143,8 @@ def post_redirect(request, post_id: int):
 @require_GET
 def search(request):
     query = request.GET.get("q", "")
+    if search_words(query)[1]:
+        messages.info(request, search_shortened_message())
     results = selectors.search_visible_to(user=request.user, query=query)
     staff = bool(results) and permissions.can_see_internal_tags(request.user)
     for thread in results:
@@ -153,10 +156,7 @@ def search(request):
 def thread_posts_after(request, thread_id: int):
     """JSON for a live thread page: the published posts it missed (while its socket was down or opening)."""
     thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
-    try:
-        after = int(request.GET.get("after", ""))
-    except ValueError:
-        return JsonResponse({"error": _("Say after which post to continue.")}, status=400)
+    after = bounded_int(request.GET.get("after"), -1, 2**63 - 1, minimum=-1)
     if after < 0:
         return JsonResponse({"error": _("Say after which post to continue.")}, status=400)
     rows = selectors.published_posts_after(user=request.user, thread=thread, after_id=after)
@@ -245,9 +245,10 @@ def post_reply(request, thread_id: int):
     thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
     initial = {}
     if request.method == "GET" and request.GET.get("quote"):
+        quote_id = bounded_int(request.GET["quote"], 0, 2**63 - 1, minimum=0)
         try:
-            quoted = permissions.access_post(request.user, int(request.GET["quote"]))
-        except (ValueError, Http404):
+            quoted = permissions.access_post(request.user, quote_id) if quote_id else None
+        except Http404:
             quoted = None
         if quoted is not None and quoted.thread_id == thread.pk and quoted.is_published:
             name = quoted.author.public_name if quoted.author else _("deleted member")

@@ -18,6 +18,7 @@ from consent import ledger, permissions, pseudonyms, selectors, services
 from consent.forms import NoticeForm, ReidentifyForm
 from consent.models import LedgerCheckpoint, LedgerHead, NoticeVersion, Purpose
 from consent.record import record_as_csv, record_of_processing
+from portal.inputs import page_number
 
 
 class PrivacyAdminView(WagtailAdminTemplateMixin, TemplateView):
@@ -92,7 +93,7 @@ class AuditLogView(PrivacyAdminView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["page_obj"] = Paginator(selectors.audit_log(), 50).get_page(self.request.GET.get("p"))
+        context["page_obj"] = Paginator(selectors.audit_log(), 50).get_page(page_number(self.request, "p"))
         return context
 
 

@@ -36,6 +36,7 @@ class ConsentConfig(AppConfig):
         post_migrate.connect(_install_defaults, sender=self, dispatch_uid="consent.install_defaults")
         _schedule()
         _register_processors()
+        _audit_second_factor_resets()
 
 
 def _register_processors():
@@ -86,6 +87,22 @@ def _register_processors():
         ),
         kind=ProcessorKind.MAIL,
     )
+
+
+def _audit_second_factor_resets():
+    """An administrator's reset of another account's two-factor sign-in is in the audit log (portal cannot import consent)."""
+    from django.utils.translation import gettext_lazy as _
+
+    from consent.models import AUDIT_ACTIONS
+    from consent.services import audit_record
+    from portal.two_factor.events import second_factor_reset
+
+    AUDIT_ACTIONS.setdefault("second_factor_reset", _("reset your two-factor sign-in"))
+
+    def record(*, actor, user, reason, **kwargs):
+        audit_record(actor=actor, subject=user, action="second_factor_reset", reason=reason)
+
+    second_factor_reset.connect(record)
 
 
 def _schedule():

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from consent.models import OptInToken, Purpose
 from consent.selectors import consents_live
-from consent.tasks import send_marketing_email
-from portal.events import enqueue_on_commit
-from portal.tasks import send_member_email
+from consent.unsubscribe import unsubscribe_token
+from portal.mail import mail_queue
+from portal.models import User
 
 
 class OptInError(ValidationError):
@@ -44,9 +44,7 @@ def opt_in_mail_send(*, user, purpose: Purpose, token: str, hours: int) -> None:
             "Until you confirm, you will get nothing from us. If this was not you, ignore this e-mail: "
             "without confirmation nothing happens."
         ) % {"purpose": purpose.name, "hours": hours, "url": opt_in_url(token)}
-    enqueue_on_commit(
-        send_member_email, user_id=user.pk, processor="consent.opt_in_mail", subject=str(subject), body=str(body)
-    )
+    mail_queue(user=user, processor="consent.opt_in_mail", subject=subject, body=body)
 
 
 def opt_in_lookup(token: str) -> OptInToken:
@@ -67,13 +65,29 @@ def newsletter_send(*, subject: str, body: str) -> int:
     """Queue one newsletter issue to every member whose newsletter consent is live; returns the count.
 
     ``consents_live`` already leaves out restricted and objecting members; each mail asks
-    ``may_process`` again when it is sent (``consent.tasks.send_marketing_email``).
+    ``may_process`` (processor ``consent.newsletter``: the live consent) again when it is sent.
     """
-    recipients = list(
-        consents_live("newsletter")
-        .filter(user__is_active=True, user__erased_at__isnull=True)
-        .values_list("user_id", flat=True)
+    recipients = User.objects.filter(
+        pk__in=consents_live("newsletter").values("user_id"), is_active=True, erased_at__isnull=True
+    ).order_by("pk")
+    sent = 0
+    for user in recipients.iterator(chunk_size=2000):
+        marketing_mail_queue(user=user, purpose="newsletter", subject=subject, body=body)
+        sent += 1
+    return sent
+
+
+def marketing_mail_queue(*, user, purpose: str, subject: str, body: str):
+    """Queue one marketing mail with RFC 8058 one-click unsubscribe; the worker checks the consent when it leaves."""
+    url = settings.PORTAL_BASE_URL + reverse("consent:unsubscribe", args=[unsubscribe_token(user, purpose)])
+    with translation.override(user.preferred_language):
+        footer = _(
+            "You receive this because you subscribed in the privacy centre. Unsubscribe with one click: %(url)s"
+        ) % {"url": url}
+    return mail_queue(
+        user=user,
+        processor=f"consent.{purpose}",
+        subject=subject,
+        body=f"{body}\n\n-- \n{footer}\n",
+        headers={"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
     )
-    for user_id in recipients:
-        enqueue_on_commit(send_marketing_email, user_id=user_id, purpose="newsletter", subject=subject, body=body)
-    return len(recipients)

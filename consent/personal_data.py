@@ -3,7 +3,7 @@
 portal/ and theme/ sit below consent/ and never import it (DESIGN.md §5), so their models are classified here.
 """
 
-from consent.registry import Erasure, not_personal, register
+from consent.registry import Erasure, not_personal, register, rewrite_text
 
 # === The shell and the foundation (portal, theme) and third-party apps =================
 
@@ -32,6 +32,16 @@ register(
     export_fields=("kind", "title", "url", "created_at", "read_at"),
     erasure=Erasure.DELETE,
 )
+register(
+    "portal.OutgoingMail",
+    subject="user",
+    category="",
+    export_fields=(),
+    erasure=Erasure.DELETE,
+    reason="A mail waiting for the worker, deleted once it has left (minutes); not exported, erased if still queued.",
+)
+# Other members' notifications name the member ("@handle replied"): erasure rewrites the handle there.
+rewrite_text("portal.Notification", fields=("title",))
 register(
     "portal.NotificationPreference",
     subject="user",
@@ -143,9 +153,46 @@ register(
     category="",
     export_fields=(),
     erasure=Erasure.RETAIN,
-    reason="Queue rows may carry a member id or address in their arguments for the minutes until they run; "
-    "finished rows are pruned after 7 days by the retention task.",
+    reason="Queue rows carry only ids in their arguments (never an address, a name or a text: "
+    "tests/dsar/test_erasure.py checks every task); finished rows are pruned after 7 days.",
 )
+# Two-factor sign-in (portal.two_factor): the secrets never leave the portal, not even in the export.
+for model in ("otp_totp.TOTPDevice", "otp_static.StaticDevice"):
+    register(
+        model,
+        subject="user",
+        category="two_factor",
+        export_fields=("name", "confirmed", "created_at", "last_used_at"),
+        erasure=Erasure.DELETE,
+    )
+register(
+    "otp_static.StaticToken",
+    subject="device__user",
+    category="two_factor_recovery_codes",
+    export_fields=(),
+    erasure=Erasure.DELETE,
+    reason="Recovery codes are secrets and are never exported.",
+)
+register(
+    "axes.AccessAttempt",
+    subject="",
+    category="",
+    export_fields=(),
+    erasure=Erasure.RETAIN,
+    reason="Login throttling (portal.login_throttle): client address, attempted address and browser of failed logins, "
+    "kept only until the record's cool-off ends (LOGIN_LOCKOUT_MAX_SECONDS at most); a password reset deletes "
+    "the account's records. Passwords are never stored.",
+)
+for model in ("axes.AccessLog", "axes.AccessFailureLog"):
+    register(
+        model,
+        subject="",
+        category="",
+        export_fields=(),
+        erasure=Erasure.RETAIN,
+        reason="django-axes' login logs; switched off (AXES_DISABLE_ACCESS_LOG, failure log off), no row is written.",
+    )
+not_personal("axes.AccessAttemptExpiration", reason="When an AccessAttempt record expires; nothing else.")
 
 # --- No personal data -------------------------------------------------------------------
 for model, reason in (
@@ -184,6 +231,8 @@ for model, reason in (
     ("auth.Group", "Role definitions."),
     ("contenttypes.ContentType", "Model catalogue."),
     ("portal.ScheduledJob", "When each periodic job last ran."),
+    ("portal.TaskWorker", "Which task worker processes are alive (host name and process id)."),
+    ("portal.TaskEffect", "Keys of task effects already done (task ids), never member data."),
 ):
     not_personal(model, reason=reason)
 not_personal(

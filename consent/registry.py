@@ -19,6 +19,18 @@ from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 
 
+class _ErasureReport:
+    """Placeholder in ``anonymise``: the id of the erasure report of the run (a copy names its erasure)."""
+
+    def __repr__(self):
+        return "ERASURE_REPORT"
+
+
+# ``anonymise={"erasure_report_id": ERASURE_REPORT}`` lets an app find the rows one erasure anonymised
+# (crm: the cards whose every recipient is asked to redact its copy).
+ERASURE_REPORT = _ErasureReport()
+
+
 class Erasure(enum.StrEnum):
     """What erasure does to the member's rows of a model."""
 

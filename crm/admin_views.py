@@ -16,13 +16,14 @@ from consent.services import staff_view_record
 from crm import permissions, selectors, services
 from crm.forms import CardFilterForm, OutboxFilterForm
 from crm.models import InterestCard, SourceType
+from portal.inputs import page_number
 from portal.models import User
 
 PAGE_SIZE = 50
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("p"))
+    return Paginator(queryset, PAGE_SIZE).get_page(page_number(request, "p"))
 
 
 def card_index(request):

@@ -10,11 +10,12 @@ class CrmConfig(AppConfig):
         from community import events as community_events
         from community.chat import events as chat_events
         from consent.dsar.events import member_erased
+        from consent.dsar.selectors import add_erasure_recipient_source
         from consent.events import consent_changed
         from consent.models import AUDIT_ACTIONS
         from consent.processors import LegalBasis, ProcessorKind, register_processor
         from consent.pseudonyms import add_recipient_source
-        from crm import payloads, receivers
+        from crm import payloads, receivers, selectors
         from ideas import events as idea_events
         from portal.roles import Role, grant
 
@@ -25,6 +26,7 @@ class CrmConfig(AppConfig):
         consent_changed.connect(receivers.on_consent_changed)
         member_erased.connect(receivers.on_member_erased)
         add_recipient_source(payloads.pseudonym_recipients)
+        add_erasure_recipient_source(selectors.erasure_recipients)
         # Cards are sales follow-up: an objection to direct marketing stops them, like a restriction.
         register_processor(
             "crm.cards",
@@ -41,6 +43,7 @@ class CrmConfig(AppConfig):
             kind=ProcessorKind.TRANSFER,
         )
         _schedule()
+        _register_retention_copies()
         # How the member's access log ("who accessed my data") names a card seen with the member's identity.
         AUDIT_ACTIONS.setdefault("crm_card_view", _("opened a CRM follow-up card with your name and e-mail"))
         staff = (
@@ -62,6 +65,24 @@ class CrmConfig(AppConfig):
             "crm.change_crmconnection",
             "crm.delete_crmconnection",
         )
+
+
+def _register_retention_copies():
+    """A card made from a chat copies its lines: when retention removes the chat, the card's text goes too."""
+    from django.utils.translation import ngettext_lazy
+
+    from consent import retention
+    from crm.models import SourceType
+    from crm.services import retention_copies
+
+    retention.register_copy(
+        "chat",
+        code="crm.card_texts",
+        label=ngettext_lazy("%(count)s CRM card text", "%(count)s CRM card texts", "count"),
+        count=lambda ids: retention_copies.cards_from(source_type=SourceType.CHAT, source_ids=ids).count(),
+        purge=lambda ids: retention_copies.card_texts_purge(source_type=SourceType.CHAT, source_ids=ids),
+        order=10,
+    )
 
 
 def _schedule():

@@ -237,6 +237,13 @@ class InterestCard(models.Model):
     remote_id = models.CharField(_("remote ID"), max_length=200, blank=True)
     remote_url = models.URLField(_("remote link"), max_length=500, blank=True)
     remote_status = models.CharField(_("remote status"), max_length=60, blank=True)
+    erasure_report_id = models.UUIDField(
+        _("erasure report"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("The erasure that took the member out of this card; its CRM is asked to redact its copy."),
+    )
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)

@@ -1,6 +1,6 @@
 """Classification of the CRM models in the personal-data registry."""
 
-from consent.registry import Erasure, not_personal, register
+from consent.registry import ERASURE_REPORT, Erasure, not_personal, register, rewrite_text
 
 register(
     "crm.InterestCard",
@@ -20,9 +20,10 @@ register(
         "created_at",
     ),
     erasure=Erasure.ANONYMISE,
-    anonymise={"member": None, "text": "", "title": "(erased)"},
+    anonymise={"member": None, "text": "", "title": "(erased)", "erasure_report_id": ERASURE_REPORT},
     reason="The CRM task stays for the company's follow-up; the link to the member and the copied title and text go. "
-    "identity_sent stays set so the outbox sweep sends the CRM a redaction of the identity it received.",
+    "Every CRM that received the card, with the identity or only a pseudonym, gets a redaction through the outbox, "
+    "retried until it is acknowledged; the erasure report lists each recipient's outcome (Art. 19).",
 )
 register(
     "crm.InterestCard",
@@ -62,3 +63,5 @@ not_personal(
     "crm.CrmConnection",
     reason="Endpoint, options and encrypted company credentials of a CRM; no member data.",
 )
+# A card about one member may quote another (a reply naming them): erasure rewrites the copied texts.
+rewrite_text("crm.InterestCard", fields=("title", "text"))

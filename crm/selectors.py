@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from crm.models import ConnectionKind, CrmConnection, DemoReceipt, InterestCard, OutboxMessage
+from crm.models import ConnectionKind, CrmConnection, DemoReceipt, InterestCard, OutboxKind, OutboxMessage, OutboxState
 
 DEMO_PATH = "/crm/demo-receiver/"
 
@@ -62,3 +62,36 @@ def demo_connection() -> CrmConnection | None:
 
 def demo_receipts() -> QuerySet[DemoReceipt]:
     return DemoReceipt.objects.select_related("card").order_by("-updated_at", "-id")
+
+
+def erasure_recipients(*, report_id) -> list[dict]:
+    """Per CRM connection, what became of the copies an erasure asked it to redact (the erasure report's Art. 19 list)."""
+    rows = (
+        InterestCard.objects.filter(erasure_report_id=report_id)
+        .select_related("connection")
+        .order_by("connection__name", "pk")
+    )
+    latest = {}
+    for card_id, state in (
+        OutboxMessage.objects.filter(card__erasure_report_id=report_id, kind=OutboxKind.REDACT)
+        .order_by("card_id", "created_at", "pk")
+        .values_list("card_id", "state")
+    ):
+        latest[card_id] = state
+    by_connection: dict[int, dict] = {}
+    for card in rows:
+        entry = by_connection.setdefault(
+            card.connection_id,
+            {"recipient": str(card.connection), "copies": 0, "acknowledged": 0, "pending": 0, "failed": 0, "unsent": 0},
+        )
+        entry["copies"] += 1
+        state = latest.get(card.pk)
+        if state == OutboxState.SENT:
+            entry["acknowledged"] += 1
+        elif state == OutboxState.DEAD:
+            entry["failed"] += 1
+        elif state is not None or card.identity_sent or card.remote_id:
+            entry["pending"] += 1  # queued, retried until the CRM acknowledges
+        else:
+            entry["unsent"] += 1  # the CRM never received this card: nothing to redact
+    return list(by_connection.values())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +12,7 @@ from crm.adapters import adapter_for
 from crm.models import CrmConnection
 from crm.selectors import demo_connection
 from crm.signing import SignatureError, standard_verify
+from portal.inputs import load_json
 
 MAX_BODY = 256 * 1024
 
@@ -58,7 +57,7 @@ def demo_receiver(request: HttpRequest) -> JsonResponse:
         msg_id = standard_verify(
             secret=connection.secrets().get("signing_secret", ""), headers=request.headers, body=request.body
         )
-        payload = json.loads(request.body)
+        payload = load_json(request.body, max_bytes=MAX_BODY)
     except SignatureError:
         return _error("invalid signature", 401)
     except (ValueError, UnicodeDecodeError):

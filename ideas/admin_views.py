@@ -18,6 +18,7 @@ from ideas import permissions, selectors, services
 from ideas.forms import MergeForm, NoteForm, StatusForm
 from ideas.models import Board, Idea, Status
 from portal.forms import add_service_errors
+from portal.inputs import page_number
 
 CONSOLE_PAGE_SIZE = 50
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,7 +47,7 @@ def console(request):
     status = status if status in Status.values else ""
     tag = (request.GET.get("tag") or "").strip()[:100]
     qs = selectors.console_ideas(sort=sort, board_id=board_id, status=status, tag=tag)
-    page = Paginator(qs, CONSOLE_PAGE_SIZE).get_page(request.GET.get("p"))
+    page = Paginator(qs, CONSOLE_PAGE_SIZE).get_page(page_number(request, "p"))
     boards = list(Board.objects.all())
     context = {
         "page_title": _("Idea review"),

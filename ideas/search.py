@@ -11,10 +11,14 @@ from wagtail.search.backends import get_search_backend
 from ideas.models import Idea, public_tag_q
 from ideas.selectors import idea_list
 from knowledgebase.extensions import Hit, SearchSource
+from portal.inputs import search_words
 
 
 def idea_hits(*, user, query: str, limit: int) -> list[Hit]:
     """Ideas from the member-facing list (merged duplicates left out) matching every word, most relevant first."""
+    query, _cut = search_words(query)
+    if not query:
+        return []
     # Ideas have no access rules; ``user`` would only add the viewer's vote state, which results do not show.
     ideas = idea_list(board=None, user=None).select_related("board")
     if settings.SEARCH_RANK_BY_RELEVANCE:

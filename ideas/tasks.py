@@ -8,6 +8,7 @@ from django_tasks import task
 from ideas.models import Follow, Idea, Status, StatusChange, Vote
 from portal.models import User
 from portal.notifications import in_language, notification_send
+from portal.task_leases import effect_once
 
 
 def _status_recipients(idea: Idea, exclude_id: int | None) -> list[User]:
@@ -32,9 +33,15 @@ def notify_status_change(*, change_id: int) -> int:
                 "title": idea.title,
                 "status": Status(change.to_status).label,
             }
-            notification_send(
-                recipient=user, kind="idea_status", title=title, url=idea.get_absolute_url(), body=change.response
-            )
+            with effect_once("notify", user.pk) as first:
+                if first:  # a run whose worker died may have told this member already
+                    notification_send(
+                        recipient=user,
+                        kind="idea_status",
+                        title=title,
+                        url=idea.get_absolute_url(),
+                        body=change.response,
+                    )
         sent += 1
     return sent
 
@@ -56,8 +63,10 @@ def notify_merge(*, duplicate_id: int, original_id: int, user_ids: list[int]) ->
             body = _(
                 "Your vote now counts for “%(original)s”. If you do not want to support it, open the idea and take your vote back."
             ) % {"original": original.title}
-            notification_send(
-                recipient=user, kind="idea_status", title=title, url=original.get_absolute_url(), body=body
-            )
+            with effect_once("notify", user.pk) as first:
+                if first:
+                    notification_send(
+                        recipient=user, kind="idea_status", title=title, url=original.get_absolute_url(), body=body
+                    )
         sent += 1
     return sent

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -16,6 +15,7 @@ from ideas import fragments, permissions, selectors, services
 from ideas.forms import CommentForm, HideCommentForm, IdeaForm
 from ideas.models import Board, Comment, Status
 from portal.forms import add_service_errors
+from portal.inputs import page_number, safe_next_url
 from portal.markup import render_markdown
 
 PAGE_SIZE = 25
@@ -26,12 +26,7 @@ def _wants_json(request) -> bool:
 
 
 def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return safe_next_url(request.POST.get("next") or request.GET.get("next"), request=request, fallback=fallback)
 
 
 @require_GET
@@ -56,7 +51,7 @@ def board(request, slug: str):
     status = status if status in Status.values else ""
     show = request.GET.get("show", "")
     show = show if show in ("mine", "votes") and request.user.is_authenticated else ""
-    page = max(1, _int_or_none(request.GET.get("page")) or 1)
+    page = page_number(request)
     qs = selectors.idea_list(
         board=board_obj, user=request.user, sort=sort, status=status, mine=show == "mine", my_votes=show == "votes"
     )

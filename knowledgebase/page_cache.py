@@ -10,7 +10,8 @@ Whole-page cache for anonymous visitors: a hit costs no database query.
 
 Only visitors without a session are served from the cache (a session means a member or a
 visitor who voted, whose page differs). CSRF tokens are cut out of the stored HTML and a
-fresh token for the current visitor is put back on every hit, so no two visitors share one.
+fresh token for the current visitor is put back on every hit, so no two visitors share one; the same
+goes for the nonce of the Content-Security-Policy.
 A publish or unpublish below the KB bumps a generation number: every stored page expires at once.
 """
 
@@ -30,6 +31,10 @@ TTL_SECONDS = 10 * 60
 GENERATION_KEY = "kb:page-cache:generation"
 TOKEN_PLACEHOLDER = "__KB_CSRF_TOKEN__"
 CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+# The Content-Security-Policy nonce is per response too (django-csp): stored as a placeholder, and the
+# current request's nonce (which puts it into this response's header) is written back on every hit.
+NONCE_PLACEHOLDER = "__KB_CSP_NONCE__"
+NONCE_ATTRIBUTE = re.compile(r'( nonce=")[^"]*(")')
 HIT_HEADER = "X-KB-Cache"
 
 
@@ -119,7 +124,10 @@ class KBPageMiddleware:
         stored = cache.get(key)
         if stored is not None:
             content, content_type, language = stored
-            response = HttpResponse(content.replace(TOKEN_PLACEHOLDER, get_token(request)), content_type=content_type)
+            content = content.replace(TOKEN_PLACEHOLDER, get_token(request))
+            if NONCE_PLACEHOLDER in content:
+                content = content.replace(NONCE_PLACEHOLDER, str(request.csp_nonce))
+            response = HttpResponse(content, content_type=content_type)
             if language:
                 response["Content-Language"] = language
             response[HIT_HEADER] = "hit"
@@ -135,6 +143,7 @@ class KBPageMiddleware:
             and "private" not in response.get("Cache-Control", "")
         ):
             content = CSRF_INPUT.sub(rf"\g<1>{TOKEN_PLACEHOLDER}\g<2>", response.content.decode(response.charset))
+            content = NONCE_ATTRIBUTE.sub(rf"\g<1>{NONCE_PLACEHOLDER}\g<2>", content)
             cache.set(key, (content, response["Content-Type"], response.get("Content-Language", "")), TTL_SECONDS)
             response[HIT_HEADER] = "miss"
         return response

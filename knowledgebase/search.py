@@ -26,6 +26,7 @@ from community.models import Post, Thread
 from community.models.forum import PostStatus
 from knowledgebase.extensions import SEARCH_SOURCES, Hit
 from knowledgebase.models import KBArticlePage, KBArticleTag
+from portal.inputs import search_words
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
@@ -49,8 +50,12 @@ STOP_WORDS = frozenset(
 
 def clean_query(raw: str | None) -> str:
     """The words of a visitor's query (punctuation dropped, length capped); '' when nothing searchable is left."""
-    words = WORD.findall((raw or "")[: MAX_QUERY_CHARS * 4])
-    return " ".join(words[:MAX_WORDS])[:MAX_QUERY_CHARS].strip()
+    return search_words(raw, max_chars=MAX_QUERY_CHARS, max_words=MAX_WORDS)[0]
+
+
+def query_was_shortened(raw: str | None) -> bool:
+    """Whether ``clean_query`` left words out for length, so the page can say so."""
+    return search_words(raw, max_chars=MAX_QUERY_CHARS, max_words=MAX_WORDS)[1]
 
 
 def significant_words(text: str, *, limit: int = 8) -> list[str]:

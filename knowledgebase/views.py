@@ -9,15 +9,15 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from knowledgebase import permissions, selectors, services
 from knowledgebase.models import KBArticlePage, KBCategoryPage, KBIndexPage
-from knowledgebase.search import article_suggestions, unified_search
+from knowledgebase.search import article_suggestions, query_was_shortened, unified_search
 from knowledgebase.visitor import session_voter_key
+from portal.inputs import bounded_int, safe_next_url, search_shortened_message
 from portal.ratelimit import RateLimited, hit
 
 SUGGEST_PER_MINUTE = 120
@@ -26,6 +26,8 @@ SUGGEST_PER_MINUTE = 120
 @require_GET
 def search(request):
     """The unified search page: KB, forum threads and ideas the viewer may see."""
+    if query_was_shortened(request.GET.get("q", "")):
+        messages.info(request, search_shortened_message())
     results = unified_search(
         user=request.user,
         query=request.GET.get("q", ""),
@@ -44,10 +46,7 @@ def search(request):
 def suggest(request):
     """JSON suggestions of KB articles for what the visitor is typing (forum ask form, chat)."""
     text = request.GET.get("q", "")
-    try:
-        limit = int(request.GET.get("limit", 5))
-    except ValueError:
-        limit = 5
+    limit = bounded_int(request.GET.get("limit"), 5, 10)
     client = request.user.pk if request.user.is_authenticated else request.META.get("REMOTE_ADDR", "")
     try:
         hit(f"kb-suggest:{client}", limit=SUGGEST_PER_MINUTE, window=60)
@@ -57,10 +56,7 @@ def suggest(request):
 
 
 def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
+    return safe_next_url(request.POST.get("next"), request=request, fallback=fallback)
 
 
 @csrf_exempt
@@ -142,9 +138,6 @@ def review_report(request):
     """Articles with a low helpful score or an old review date, for editors."""
     if not permissions.can_view_review_report(request.user):
         raise PermissionDenied
-    try:
-        max_age = max(1, min(int(request.GET.get("max_age", selectors.REVIEW_MAX_AGE_DAYS)), 3650))
-    except ValueError:
-        max_age = selectors.REVIEW_MAX_AGE_DAYS
+    max_age = bounded_int(request.GET.get("max_age"), selectors.REVIEW_MAX_AGE_DAYS, 3650)
     articles = selectors.review_report(max_age_days=max_age)
     return render(request, "knowledgebase/review_report.html", {"articles": articles, "max_age": max_age})

@@ -1,7 +1,9 @@
-"""Authentication backend: Django's model backend with the permission cache filled in one query."""
+"""Authentication backends: the login throttle's gate (django-axes) and Django's model backend with the
+permission cache filled in one query."""
 
 from __future__ import annotations
 
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db.models import Q
@@ -23,3 +25,14 @@ class PortalModelBackend(ModelBackend):
                 for app_label, codename in permissions.values_list("content_type__app_label", "codename").order_by()
             }
         return user_obj._perm_cache
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes' gate (portal.login_throttle): refuses a throttled address or (address, account) pair
+    before any password is checked. Logins without an HTTP request (the test client, a shell) have no
+    client address to throttle and no attacker behind them, so they pass through to the next backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -1,10 +1,67 @@
 """Shared consumer plumbing, and a minimal WebSocket endpoint the load balancer and tests use."""
 
+import logging
+import time
+
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext as _
+
+from portal.cache import OUTAGE_ERRORS
+from portal.inputs import JSON_ERROR_TEXTS, JSONInputError, load_json
+
+logger = logging.getLogger(__name__)
+
+#: Close code of an open socket whose channel layer became unreachable: the page says "live updates paused".
+LAYER_UNAVAILABLE = 4503
+_LOG_INTERVAL_SECONDS = 60.0
+_last_logged = float("-inf")
 
 
-class BroadcastDispatchMixin:
+class LayerOutageMixin:
+    """A channel layer that cannot be reached (Redis stopped) refuses new sockets and closes open ones.
+
+    Without this, the layer's connection error escapes the consumer and the server logs a traceback
+    per socket. A socket still connecting is refused (the handshake fails, so the page never
+    believes it is live); an open one is closed with code 4503. Either way the page shows "live
+    updates paused" and reconnects with growing delays until Redis is back.
+    """
+
+    async def __call__(self, scope, receive, send):
+        state = {"accepted": False, "closed": False}
+
+        async def watched_send(message):
+            if message["type"] == "websocket.accept":
+                state["accepted"] = True
+            elif message["type"] == "websocket.close":
+                state["closed"] = True
+            await send(message)
+
+        try:
+            return await super().__call__(scope, receive, watched_send)
+        except OUTAGE_ERRORS as error:
+            _log_outage(error)
+            if state["closed"]:
+                return None
+            try:
+                # Before the accept this refuses the handshake; after it, it closes with the code.
+                await send({"type": "websocket.close", "code": LAYER_UNAVAILABLE})
+            except Exception:  # noqa: BLE001 - the client may be gone already; nothing left to tell it
+                logger.debug("Could not close a socket after a channel-layer outage", exc_info=True)
+            return None
+
+
+def _log_outage(error: BaseException) -> None:
+    global _last_logged
+    now = time.monotonic()
+    if now - _last_logged >= _LOG_INTERVAL_SECONDS:
+        _last_logged = now
+        logger.warning(
+            "Channel layer unreachable (%s: %s): live sockets are refused or closed", type(error).__name__, error
+        )
+
+
+class BroadcastDispatchMixin(LayerOutageMixin):
     """Group events go straight to their handler.
 
     Channels runs ``close_old_connections`` in the single database thread before every message.
@@ -24,7 +81,33 @@ class BroadcastDispatchMixin:
         return await handler(message)
 
 
-class PingConsumer(AsyncJsonWebsocketConsumer):
+#: Frames of the JSON sockets are small flat objects; larger or deeper ones get an error frame.
+MAX_FRAME_BYTES = 16_000
+MAX_FRAME_DEPTH = 8
+
+
+class LimitedJsonMixin:
+    """JSON frames parsed with a size and depth limit; a refused frame gets an error frame, the socket stays open.
+
+    Replaces AsyncJsonWebsocketConsumer's receive, whose plain json.loads lets a deeply nested
+    frame raise RecursionError and end the connection.
+    """
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            await self.send_json(
+                {"type": "error", "error": "bad_frame", "message": _("Only text frames are accepted.")}
+            )
+            return
+        try:
+            content = load_json(text_data, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+        except JSONInputError as exc:
+            await self.send_json({"type": "error", "error": exc.code, "message": str(JSON_ERROR_TEXTS[exc.code])})
+            return
+        await self.receive_json(content, **kwargs)
+
+
+class PingConsumer(LimitedJsonMixin, LayerOutageMixin, AsyncJsonWebsocketConsumer):
     """Answers {"type": "ping"} with {"type": "pong", "user": <handle or null>} through the channel layer."""
 
     async def connect(self):
@@ -45,12 +128,3 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
 
     async def pong_message(self, event):
         await self.send_json({"type": "pong", "user": event["user"]})
-
-    @classmethod
-    async def decode_json(cls, text_data):
-        import json
-
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return None

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,23 @@ class Event:
 
 
 def enqueue_on_commit(task, /, **kwargs) -> None:
-    """Enqueue a django-tasks ``task`` once the current transaction commits; dropped on rollback.
+    """Enqueue a django-tasks ``task`` so that it exists exactly when the current transaction commits.
 
-    The worker must never see a task for a row it cannot read yet, nor one for a change that was
-    rolled back.
+    With a backend that keeps its queue in this database (django-tasks-db) the task row is written
+    at once, inside the transaction: it commits with the change or rolls back with it, and the
+    worker cannot read it before the change is visible. A crash right after the commit loses
+    nothing. Other backends (the immediate backend of the tests runs the task on the spot) get the
+    enqueue once the transaction commits, dropped on rollback.
     """
-    transaction.on_commit(partial(task.enqueue, **kwargs))
+    if _queue_in_this_database(task):
+        task.enqueue(**kwargs)
+    else:
+        transaction.on_commit(partial(task.enqueue, **kwargs))
+
+
+def _queue_in_this_database(task) -> bool:
+    """Whether ``task``'s backend writes its queue rows through the connection of the caller's transaction."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    return isinstance(task.get_backend(), DatabaseBackend) and router.db_for_write(DBTaskResult) == DEFAULT_DB_ALIAS

@@ -9,7 +9,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from portal import ratelimit
 from portal.models import User
 
 
@@ -38,10 +37,8 @@ class SignupForm(forms.Form):
     preferred_language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(_("An account with this e-mail address already exists."))
-        return email
+        # A taken address is not an error here: the sign-up answers alike for it (services.user_signup).
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         data = super().clean()
@@ -57,7 +54,7 @@ class SignupForm(forms.Form):
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    """Login by e-mail with a lockout after repeated failures for that address."""
+    """Login by e-mail; failures are throttled by django-axes per client address and account (portal.login_throttle)."""
 
     username = forms.EmailField(
         label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
@@ -66,26 +63,12 @@ class EmailAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("E-mail address or password is not correct."),
-        "locked": _("Too many failed attempts. Try again in %(minutes)s minutes or reset your password."),
         "unconfirmed": _("Please confirm your e-mail address first. We can send the link again."),
     }
 
     def clean(self):
-        email = (self.cleaned_data.get("username") or "").strip().lower()
-        key = f"login-fail:{email}"
-        window = settings.LOGIN_LOCKOUT_SECONDS
-        if email and ratelimit.is_limited(key, limit=settings.LOGIN_FAILURE_LIMIT, window=window):
-            raise ValidationError(self.error_messages["locked"], code="locked", params={"minutes": window // 60})
-        self.cleaned_data["username"] = email
-        try:
-            return super().clean()
-        except ValidationError:
-            if email:
-                try:
-                    ratelimit.hit(key, limit=10**6, window=window)
-                except ratelimit.RateLimited:
-                    pass
-            raise
+        self.cleaned_data["username"] = (self.cleaned_data.get("username") or "").strip().lower()
+        return super().clean()
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)

@@ -37,6 +37,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 FRAGMENT_SECONDS = 24 * 3600
+FRAGMENT_PREFIX = "fragment:"
 _PLAIN = (str, int, bool, type(None))
 
 
@@ -96,9 +97,38 @@ def fragment_keys(template_name: str, rows: Sequence, *, row_key: Callable, shar
         tuple(sorted(shared.items())),
     )
     return [
-        "fragment:" + hashlib.blake2b(repr((page_part, row_key(row))).encode(), digest_size=20).hexdigest()
+        FRAGMENT_PREFIX + hashlib.blake2b(repr((page_part, row_key(row))).encode(), digest_size=20).hexdigest()
         for row in rows
     ]
+
+
+def fragments_purge() -> int:
+    """Delete every cached fragment now; returns how many went (-1: the whole cache was cleared).
+
+    Keys are digests of what a fragment shows, so a changed row never reads a stale fragment, but the
+    old entry stays in the cache until it expires. Erasure and retention must not leave a copy there:
+    they call this. Redis and the local-memory cache delete just the fragments; another backend is
+    cleared as a whole (rare: erasures and retention runs, and the next page view renders again).
+    """
+    pattern = cache.make_key(FRAGMENT_PREFIX)
+    store = getattr(cache, "_cache", None)
+    client_of = getattr(store, "get_client", None)
+    if client_of is not None:  # django.core.cache.backends.redis (and subclasses)
+        client = client_of(None, write=True)
+        keys = list(client.scan_iter(match=pattern + "*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+        return len(keys)
+    if isinstance(store, dict):  # LocMemCache: an OrderedDict of made keys
+        lock = cache._lock
+        with lock:
+            keys = [key for key in store if key.startswith(pattern)]
+            for key in keys:
+                store.pop(key, None)
+                getattr(cache, "_expire_info", {}).pop(key, None)
+        return len(keys)
+    cache.clear()
+    return -1
 
 
 @functools.cache

@@ -177,3 +177,45 @@ class ScheduledJob(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TaskWorker(models.Model):
+    """A running task worker process and its last heartbeat: its tasks are lost once the heartbeat is too old."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"{self.worker_id}@{self.hostname}:{self.pid}"
+
+
+class TaskEffect(models.Model):
+    """An effect of a task that happened, by key, so a re-run after a lost worker does not repeat it."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    done_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.key
+
+
+class OutgoingMail(models.Model):
+    """A mail to a member waiting for the worker: the task carries only this row's id, never the text.
+
+    The row is deleted once the mail has left (or may no longer leave), so a member's erasure deletes
+    what is still queued through the personal-data registry, and the task queue never holds an address,
+    a name or a message.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    processor = models.CharField(max_length=80)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"mail {self.pk} ({self.processor})"

@@ -15,7 +15,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from portal.events import enqueue_on_commit
 from portal.models import Notification, NotificationPreference, User
 
 
@@ -27,14 +26,26 @@ class NotificationKind:
     label: str
     processor: str
     email_default: bool = False
+    roles: tuple[str, ...] = ()  # only members of these roles get (and choose) it; empty: everyone
+
+    def concerns(self, user) -> bool:
+        from portal.roles import has_role
+
+        return not self.roles or any(has_role(user, role) for role in self.roles)
 
 
 KINDS: dict[str, NotificationKind] = {}
 
 
-def register_kind(code: str, label, *, processor: str, email_default: bool = False) -> None:
-    """Declare a kind with the registered processor (``consent.processors``) that sends it."""
-    KINDS[code] = NotificationKind(code=code, label=label, processor=processor, email_default=email_default)
+def register_kind(code: str, label, *, processor: str, email_default: bool = False, roles: tuple[str, ...] = ()) -> None:
+    """Declare a kind with the registered processor (``consent.processors``) that sends it.
+
+    ``roles``: a staff notice (chats transferred to me, changes of the DPO role) is offered in the
+    preferences only to members of these roles, so a customer never sees staff workings.
+    """
+    KINDS[code] = NotificationKind(
+        code=code, label=label, processor=processor, email_default=email_default, roles=tuple(roles)
+    )
 
 
 register_kind("account", _("Account and security notices"), processor="portal.account")
@@ -46,6 +57,7 @@ def preferences_for(user: User) -> dict[str, NotificationPreference]:
     return {
         code: stored.get(code) or NotificationPreference(user=user, kind=code, in_app=True, email=kind.email_default)
         for code, kind in KINDS.items()
+        if kind.concerns(user)
     }
 
 
@@ -53,7 +65,7 @@ def preferences_update(*, user: User, choices: dict[str, tuple[bool, bool]]) -> 
     """Store (in_app, email) per kind; unknown kinds are ignored."""
     with transaction.atomic():
         for code, (in_app, email) in choices.items():
-            if code in KINDS:
+            if code in KINDS and KINDS[code].concerns(user):
                 NotificationPreference.objects.update_or_create(
                     user=user, kind=code, defaults={"in_app": in_app, "email": email}
                 )
@@ -65,7 +77,8 @@ def notification_send(*, recipient: User, kind: str, title: str, url: str = "", 
         raise ValueError(f"Unknown notification kind {kind!r}")
     if not recipient.is_active or recipient.erased_at:
         return None
-    from portal.tasks import may_process, send_member_email
+    from portal.mail import mail_queue
+    from portal.tasks import may_process
 
     processor = KINDS[kind].processor
     # A notification is derived from the member's data, so a restricted member gets neither it nor the mail.
@@ -82,7 +95,7 @@ def notification_send(*, recipient: User, kind: str, title: str, url: str = "", 
     if email:
         link = f"{settings.PORTAL_BASE_URL}{url}" if url.startswith("/") else url
         text = "\n\n".join(filter(None, [body or title, link]))
-        enqueue_on_commit(send_member_email, user_id=recipient.pk, processor=processor, subject=title[:200], body=text)
+        mail_queue(user=recipient, processor=processor, subject=title[:200], body=text)
     return notification
 
 

@@ -94,3 +94,32 @@ def remove_personal_data(text: str, placeholder: str = "[removed]") -> str:
     for finding in reversed(find_personal_data(text)):
         result = result[: finding.start] + placeholder + result[finding.end :]
     return result
+
+
+# A dot or colon right before or after would make it part of a longer dotted or colon run (a version, a
+# time); a sentence's full stop after it is fine.
+IP_CANDIDATE = re.compile(
+    r"(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})(?![\w:]|\.\w)", re.I
+)
+
+
+def find_ip_addresses(text: str) -> list[str]:
+    """IPv4 and IPv6 addresses in ``text`` (validated by ``ipaddress``), for erasure: the member may have typed theirs.
+
+    Not part of the posting warning (a version number such as 1.2.3.4 reads like one), but the erasure
+    replaces what the member's own texts held wherever it also appears.
+    """
+    import ipaddress
+
+    found = []
+    for match in IP_CANDIDATE.finditer(text or ""):
+        candidate = match.group(0)
+        if candidate.count(":") < 2 and "." not in candidate:
+            continue
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        if not (address.is_loopback or address.is_unspecified):
+            found.append(candidate)
+    return found

@@ -63,6 +63,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "wagtailredirects.add_redirect",
         "wagtailredirects.change_redirect",
         "wagtailredirects.delete_redirect",
+        # Login lockouts in the back office (portal.admin_lockouts): see them and lift them.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     },
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -11,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from portal.events import enqueue_on_commit
-from portal.handles import is_valid_handle
+from portal import ratelimit
+from portal.handles import is_reserved_handle, is_valid_handle, normalise_name
 from portal.models import User
 from portal.roles import Role
 
@@ -28,21 +29,61 @@ def confirmation_url(user: User) -> str:
     return settings.PORTAL_BASE_URL + reverse("signup_confirm", args=[confirmation_token(user)])
 
 
-def user_signup(*, email: str, password: str, preferred_language: str) -> User:
-    """Create an unconfirmed Customer account and mail the confirmation link after commit."""
+def user_signup(*, email: str, password: str, preferred_language: str) -> User | None:
+    """Create an unconfirmed Customer account and mail the confirmation link after commit.
+
+    A taken address gets the same work and the same answer (no enumeration): the password is hashed
+    all the same and exactly one mail goes out, to the owner, saying someone tried to sign up.
+    Returns the new account, or None when the address was taken.
+    """
     email = User.objects.normalize_email(email).strip().lower()
-    with transaction.atomic():
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(_("An account with this e-mail address already exists."), code="duplicate")
-        user = User.objects.create_user(email=email, password=password, preferred_language=preferred_language)
-        user.groups.add(Group.objects.get(name=Role.CUSTOMER))
+    try:
+        with transaction.atomic():
+            if not User.objects.filter(email__iexact=email).exists():
+                user = User.objects.create_user(email=email, password=password, preferred_language=preferred_language)
+                user.groups.add(Group.objects.get(name=Role.CUSTOMER))
+                send_confirmation(user)
+                return user
+    except IntegrityError:
+        pass  # the same address signed up concurrently: answer as for a taken one
+    make_password(password)  # the hashing a new account costs, so both answers take as long
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        send_signup_attempt_notice(existing)
+    return None
+
+
+def send_signup_attempt_notice(user: User) -> None:
+    """Tell an address' owner that someone tried to sign up with it (an unconfirmed owner gets the link again).
+
+    At most ``SIGNUP_NOTICES_PER_HOUR`` such mails per address, so sign-ups cannot flood a mailbox.
+    """
+    from portal.mail import mail_queue
+
+    try:
+        ratelimit.hit(f"signup-notice:{user.pk}", limit=settings.SIGNUP_NOTICES_PER_HOUR, window=3600)
+    except ratelimit.RateLimited:
+        return
+    if user.email_confirmed_at is None:
         send_confirmation(user)
-    return user
+        return
+    with translation.override(user.preferred_language):
+        subject = _("Someone tried to sign up with your e-mail address")
+        body = _(
+            "Someone, perhaps you, tried to create a new account with this e-mail address. "
+            "You already have an account, so nothing was changed.\n\n"
+            "To log in: %(login_url)s\nForgot your password? %(reset_url)s\n\n"
+            "If this was not you, you can ignore this e-mail."
+        ) % {
+            "login_url": settings.PORTAL_BASE_URL + reverse("login"),
+            "reset_url": settings.PORTAL_BASE_URL + reverse("password_reset"),
+        }
+    mail_queue(user=user, processor="portal.account", subject=subject, body=body)
 
 
 def send_confirmation(user: User) -> None:
     """Mail the confirmation link once the account is committed; a rolled-back sign-up gets no mail."""
-    from portal.tasks import send_address_email
+    from portal.mail import mail_queue
 
     with translation.override(user.preferred_language):
         subject = _("Confirm your e-mail address")
@@ -50,7 +91,7 @@ def send_confirmation(user: User) -> None:
             "Welcome to the community!\n\nPlease confirm your e-mail address by opening this link "
             "(valid for 3 days):\n\n%(url)s\n\nYour public handle is @%(handle)s. If you did not sign up, ignore this e-mail."
         ) % {"url": confirmation_url(user), "handle": user.handle}
-    enqueue_on_commit(send_address_email, to=user.email, subject=str(subject), body=str(body))
+    mail_queue(user=user, processor="portal.account", subject=subject, body=body)
 
 
 def user_confirm_email(*, token: str) -> User:
@@ -81,17 +122,24 @@ def user_resend_confirmation(*, email: str) -> None:
 def user_profile_update(*, user: User, first_name: str, last_name: str, preferred_language: str) -> User:
     if preferred_language not in dict(settings.LANGUAGES):
         raise ValidationError(_("Unknown language."), code="language")
-    user.first_name = first_name.strip()[:150]
-    user.last_name = last_name.strip()[:150]
+    user.first_name = normalise_name(first_name)[:150]
+    user.last_name = normalise_name(last_name)[:150]
     user.preferred_language = preferred_language
     user.save(update_fields=["first_name", "last_name", "preferred_language"])
     return user
 
 
 def user_handle_change(*, user: User, handle: str) -> User:
-    """Change the public handle; unique, lower-case letters, digits and hyphens."""
-    handle = handle.strip().lower()
-    if not is_valid_handle(handle) or handle == "deleted-member":
+    """Change the public handle; unique, lower-case letters, digits and hyphens, not read as a staff or system name."""
+    if is_reserved_handle(handle):
+        raise ValidationError(
+            _(
+                "This handle is reserved: it could be mistaken for the team, staff or the system. Please choose another."
+            ),
+            code="reserved",
+        )
+    handle = normalise_name(handle).lower()
+    if not is_valid_handle(handle):
         raise ValidationError(
             _("Use 3 to 40 lower-case letters, digits and single hyphens, starting and ending with a letter or digit."),
             code="format",

@@ -1,16 +1,12 @@
-"""Background work every app shares: outgoing member e-mail, search index updates."""
+"""Background work every app shares: search index updates, recovery of tasks whose worker died (mail: portal.mail)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from django.apps import apps
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django_tasks import task
 from wagtail.search import index
-
-from portal.models import User
 
 # The privacy core installs its check here at start-up (consent.apps): the foundation cannot import it.
 _processing_check = None
@@ -25,32 +21,6 @@ def set_processing_check(check) -> None:
 def may_process(member, processor: str) -> bool:
     """``consent.processors.may_process`` for the foundation; refuses everything until consent installed it."""
     return _processing_check is not None and _processing_check(member, processor)
-
-
-@task(queue_name="email")
-def send_member_email(*, user_id: int, processor: str, subject: str, body: str, headers: dict | None = None) -> bool:
-    """Send one plain-text e-mail to a member; skipped when the account is gone or ``processor`` may not act now."""
-    user = User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
-    if user is None or not may_process(user, processor):
-        return False
-    message = EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[user.email],
-        headers=headers or {},
-    )
-    message.send()
-    return True
-
-
-@task(queue_name="email")
-def send_address_email(*, to: str, subject: str, body: str, headers: dict | None = None) -> bool:
-    """Send one plain-text e-mail to an address that may not be a confirmed member yet."""
-    EmailMessage(
-        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers or {}
-    ).send()
-    return True
 
 
 @task(queue_name="default")
@@ -75,3 +45,11 @@ def reindex(*, refs: list) -> int:
                 index.insert_or_update_object(row)
                 done += 1
     return done
+
+
+@task(queue_name="default")
+def recover_lost_tasks() -> dict[str, int]:
+    """Every minute: re-queue, or after too many lost workers fail, tasks whose worker stopped its heartbeat."""
+    from portal import task_leases
+
+    return task_leases.recover_lost_tasks()

@@ -7,39 +7,39 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal import notifications, ratelimit, services
+from portal import login_throttle, notifications, ratelimit, services
+from portal.client_address import client_ip
 from portal.forms import EmailAuthenticationForm, HandleForm, ProfileForm, ResendConfirmationForm, SignupForm
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
+    """Sign-up answers alike for new and taken addresses: both go to "check your e-mail" (services.user_signup)."""
     if request.user.is_authenticated:
         return redirect("account")
     form = SignupForm(request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
         try:
             ratelimit.hit(f"signup:{client_ip(request)}", limit=settings.SIGNUP_RATE_PER_HOUR, window=3600)
+        except ratelimit.RateLimited:
+            form.add_error(None, _("Too many sign-ups from your network. Please try again later."))
+            return render(request, "portal/signup.html", {"form": form}, status=429)
+        try:
             services.user_signup(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
                 preferred_language=form.cleaned_data["preferred_language"],
             )
-        except ratelimit.RateLimited:
-            form.add_error(None, _("Too many sign-ups from your network. Please try again later."))
         except ValidationError as exc:
             form.add_error("email", exc)
         else:
             return redirect("signup_done")
-    return render(request, "portal/signup.html", {"form": form}, status=429 if form.errors.get("__all__") else 200)
+    return render(request, "portal/signup.html", {"form": form})
 
 
 def signup_done(request):
@@ -71,6 +71,8 @@ def resend_confirmation(request):
 
 
 class LoginView(auth_views.LoginView):
+    """Login by e-mail; django-axes throttles failures per client address and account (portal.login_throttle)."""
+
     form_class = EmailAuthenticationForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
@@ -81,6 +83,42 @@ class LoginView(auth_views.LoginView):
         if settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
             return response
         services.user_set_language(user=user, language=self.request.LANGUAGE_CODE)
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset mail, at most ``PASSWORD_RESET_PER_EMAIL_PER_HOUR`` per address and ``..._PER_CLIENT_...`` per client.
+
+    Over a limit nothing is sent, and the answer is the same "check your e-mail" page: it must not
+    tell whether an address has an account, nor whether a limit was reached for it.
+    """
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        try:
+            ratelimit.hit(
+                f"reset-client:{client_ip(self.request)}",
+                limit=settings.PASSWORD_RESET_PER_CLIENT_PER_HOUR,
+                window=3600,
+            )
+            # Keyed by a keyed hash of the address: the cache never holds an e-mail address.
+            address_key = salted_hmac("portal.reset-limit", email).hexdigest()[:32]
+            ratelimit.hit(f"reset-email:{address_key}", limit=settings.PASSWORD_RESET_PER_EMAIL_PER_HOUR, window=3600)
+        except ratelimit.RateLimited:
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password through the mailed link proves the mailbox: it also lifts the account's login locks."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_throttle.account_unlock(email=self.user.email)
+        login_throttle.mark_owner_verified(response, email=self.user.email, secure=self.request.is_secure())
         return response
 
 
@@ -140,12 +178,3 @@ def notification_list(request):
 def notifications_mark_read(request):
     notifications.notifications_mark_read(user=request.user)
     return redirect("notifications")
-
-
-def healthz(request):
-    """Liveness/readiness for the load balancer: the database answers."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")

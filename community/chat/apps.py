@@ -29,7 +29,12 @@ class ChatConfig(AppConfig):
             description=_("Keeping a closed chat's transcript beyond the short retention period."),
             kind=ProcessorKind.DERIVE,
         )
-        register_kind("chat.assigned", _("Chats transferred to me"), processor="chat.notifications")
+        register_kind(
+            "chat.assigned",
+            _("Chats transferred to me"),
+            processor="chat.notifications",
+            roles=(Role.MODERATOR, Role.ADMINISTRATOR),
+        )
         staff = ("chat.add_cannedreply", "chat.change_cannedreply", "chat.delete_cannedreply", "chat.view_cannedreply")
         grant(Role.MODERATOR, *staff)
         grant(Role.ADMINISTRATOR, *staff, "chat.change_chatsettings", "chat.view_chatsettings")
@@ -40,10 +45,22 @@ class ChatConfig(AppConfig):
 
 
 def _register_retention():
-    """The chat's transcripts follow the DPO's retention policies (enforced by the daily ``dsar.retention`` run)."""
+    """The chat's transcripts follow the DPO's retention policies (enforced by the daily ``dsar.retention`` run).
+
+    Chats are a retention source kind: whatever another app copied from a chat (a CRM card's text, the
+    member's export file) is purged in the same run as the chat.
+    """
+    from django.utils.translation import ngettext_lazy
+
     from community.chat import services
     from consent import retention
 
+    retention.register_source(
+        "chat",
+        model="chat.Chat",
+        member="member",
+        label=ngettext_lazy("%(count)s chat", "%(count)s chats", "count"),
+    )
     retention.register(
         "chat.transcripts",
         label=_("Chat transcripts without consent"),
@@ -52,10 +69,9 @@ def _register_retention():
         ),
         default_days=services.retention_days(),
         min_days=1,
-        preview=lambda cutoff: services.retention_queryset(cutoff=cutoff, consented=False).count(),
-        apply=lambda cutoff: services.chat_retention_delete(
-            queryset=services.retention_queryset(cutoff=cutoff, consented=False)
-        ),
+        source="chat",
+        source_ids=lambda cutoff: services.retention_ids(cutoff=cutoff, consented=False),
+        remove=lambda ids: services.chat_retention_remove(ids=ids),
         order=10,
     )
     retention.register(
@@ -64,9 +80,8 @@ def _register_retention():
         description=_("Closed chats kept with the member's chat_transcript consent, this many days after closing."),
         default_days=services.consented_retention_days(),
         min_days=1,
-        preview=lambda cutoff: services.retention_queryset(cutoff=cutoff, consented=True).count(),
-        apply=lambda cutoff: services.chat_retention_delete(
-            queryset=services.retention_queryset(cutoff=cutoff, consented=True)
-        ),
+        source="chat",
+        source_ids=lambda cutoff: services.retention_ids(cutoff=cutoff, consented=True),
+        remove=lambda ids: services.chat_retention_remove(ids=ids),
         order=11,
     )

@@ -23,8 +23,12 @@ from community.chat import live, permissions, selectors, services
 from community.chat.models import Chat, ChatStatus, MessageKind
 from portal import pii_warning
 from portal.consumers import BroadcastDispatchMixin
+from portal.inputs import JSONInputError, load_json
 
 MAX_FRAME_CHARS = 16_000
+# A frame is a flat object; a nested one is refused before parsing, so it cannot exhaust the parser.
+MAX_FRAME_BYTES = MAX_FRAME_CHARS * 4
+MAX_FRAME_DEPTH = 8
 
 
 class MissingField(Exception):
@@ -100,9 +104,9 @@ class FrameMixin(BroadcastDispatchMixin):
             await self.send_error("too_large")
             return None
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_json")
+            content = load_json(text_data, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+        except JSONInputError as exc:
+            await self.send_error(exc.code)
             return None
         if not isinstance(content, dict):
             await self.send_error("bad_json")
@@ -114,6 +118,7 @@ ERROR_TEXTS = {
     "bad_frame": lambda: _("Only text frames are accepted."),
     "too_large": lambda: _("The message is too large."),
     "bad_json": lambda: _("The frame is not a JSON object."),
+    "too_deep": lambda: _("The frame is nested too deeply."),
     "unknown_type": lambda: _("Unknown frame type."),
     "missing_field": lambda: _("A required field is missing."),
     "rate_limited": lambda: _("You are sending too fast. Please wait a moment."),

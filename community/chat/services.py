@@ -476,6 +476,16 @@ def retention_due(*, now=None):
     return Chat.objects.filter(due)
 
 
+def retention_ids(*, cutoff, consented: bool) -> list[int]:
+    """The ids of the chats one retention policy removes at ``cutoff`` (its preview counts them, its run removes them)."""
+    return list(retention_queryset(cutoff=cutoff, consented=consented).order_by("pk").values_list("pk", flat=True))
+
+
+def chat_retention_remove(*, ids: list[int]) -> int:
+    """Delete exactly these chats (the retention run then purges their copies elsewhere); returns how many went."""
+    return chat_retention_delete(queryset=Chat.objects.filter(pk__in=ids))
+
+
 @transaction.atomic
 def chat_retention_delete(*, queryset) -> int:
     """Delete these chats with their messages and tags; returns how many chats went."""
@@ -487,5 +497,8 @@ def chat_retention_delete(*, queryset) -> int:
 
 
 def chat_retention_run(*, now=None) -> int:
-    """Delete every chat past its retention now (the daily ``dsar.retention`` run does the same per policy)."""
-    return chat_retention_delete(queryset=retention_due(now=now))
+    """Delete every chat past its retention now, with its copies elsewhere, as the daily ``dsar.retention`` run does."""
+    from consent.dsar.retention import categories_apply
+
+    results = categories_apply(codes=["chat.transcripts", "chat.transcripts_consented"], now=now)
+    return sum(entry.get("deleted", 0) for entry in results.values())

@@ -17,6 +17,8 @@ from wagtail.images.blocks import ImageBlock
 from wagtail.models import Page
 from wagtail.search import index
 
+from portal.inputs import page_number
+
 BLOG_PAGE_SIZE = 10
 
 
@@ -50,7 +52,7 @@ class BlogIndexPage(RoutablePageMixin, Page):
         if tag:
             posts = posts.filter(tags__slug=tag)
         context["tag"] = tag
-        context["posts_page"] = Paginator(posts, BLOG_PAGE_SIZE).get_page(request.GET.get("page"))
+        context["posts_page"] = Paginator(posts, BLOG_PAGE_SIZE).get_page(page_number(request))
         return context
 
     @path("")

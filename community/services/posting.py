@@ -64,6 +64,9 @@ def thread_create(
         raise PermissionDenied
     title = _clean_title(title)
     body = _clean_body(body)
+    tags = list(tags or [])
+    if len({_normalise_tag(name)[1] for name in tags}) > MAX_TAGS_PER_THREAD:
+        raise ValidationError({"tags": _("A thread has at most %(max)d tags.") % {"max": MAX_TAGS_PER_THREAD}})
     html = _rendered(body)
     config = _settings()
     _rate_limit_post(author, config)
@@ -88,7 +91,7 @@ def thread_create(
         created_at=now,
     )
     _record_mentions(post)
-    for name in (tags or [])[:MAX_TAGS_PER_THREAD]:
+    for name in tags:
         _tag_add(thread=thread, name=name, actor=author, automatic=False)
     if not held:
         if not is_private:
@@ -234,6 +237,9 @@ def _normalise_tag(name: str) -> tuple[str, str]:
 def _tag_add(*, thread: Thread, name: str, actor: User | None, automatic: bool) -> Tag | None:
     name, slug = _normalise_tag(name)
     tag = Tag.objects.filter(slug=slug).first() or Tag.objects.create(name=name, slug=slug)
+    if tag.is_internal and not automatic and not permissions.can_see_internal_tags(actor):
+        # A staff-only routing tag (#lead) would send the thread to the CRM: only staff and rules set it.
+        raise ValidationError({"tag": _("This tag is reserved for the team. Please choose another one.")})
     if thread.tags.filter(pk=tag.pk).exists():
         return None
     if thread.tags.count() >= MAX_TAGS_PER_THREAD:

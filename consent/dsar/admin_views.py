@@ -227,7 +227,8 @@ class RequestDetailView(ConsoleView):
         context.update(
             restrictions=selectors.restrictions_of(member=item.member),
             history=selectors.request_history(request=item),
-            report=selectors.erasure_report_of(member=item.member),
+            report=(report := selectors.erasure_report_of(member=item.member)),
+            report_recipients=selectors.erasure_recipients(report=report) if report else [],
             erasure_offered=self._erasure_offered(item),
             kinds=RequestKind,
             states=RequestState,
@@ -290,10 +291,9 @@ class RetentionView(RetentionAdminView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        labels = {category.code: category.label for category in retention_registry.categories()}
         runs = retention.runs_recent(limit=10)
         for run in runs:
-            run.entries = [(labels.get(code, code), entry) for code, entry in run.results.items()]
+            run.entries = retention.run_entries(run)
         context.update(rows=selectors.retention_overview(runs=runs), runs=runs)
         return context
 

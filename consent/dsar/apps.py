@@ -23,7 +23,11 @@ class DsarConfig(AppConfig):
         register_kind("privacy_export", _("Your data export"), processor="dsar.request_mail", email_default=True)
         register_kind("privacy_request", _("Your privacy requests"), processor="dsar.request_mail", email_default=True)
         register_kind(
-            "dpo_role", _("Changes of the data protection officer role"), processor="portal.account", email_default=True
+            "dpo_role",
+            _("Changes of the data protection officer role"),
+            processor="portal.account",
+            email_default=True,
+            roles=(Role.DPO, Role.ADMINISTRATOR),
         )
         # How the member's access log ("who accessed my data") names this app's actions.
         AUDIT_ACTIONS.setdefault("restrict", _("restricted the processing of your data"))

@@ -1,9 +1,15 @@
 """Erasure (Art. 17, 19), driven only by the personal-data registry.
 
-Every rule is applied to the member's rows (deepest subject first, so a child's link is cut before its
-parent loses the member), quotes and mentions are rewritten where the apps declared free text, the
-search index is refreshed for rewritten rows, files of deleted rows leave storage, sessions end, and the
-account row is anonymised. The report lists what went and what was kept under legal hold, and why.
+First the member's identifiers are collected: e-mail, handle and names from the account, and every
+e-mail address, phone number, IBAN and IP address the member typed into their own texts (any text
+field a registry rule exports for them). They are replaced in every free-text field the apps declared
+(``rewrite_text``): the strong ones (e-mail, handle, full name, typed contact data) in every row, the
+bare first and last name only in the member's own rows and in rows that also name the member by a
+strong identifier (a stranger called Anna keeps her name). Then every rule is applied to the member's
+rows (deepest subject first, so a child's link is cut before its parent loses the member), the search
+index is refreshed for changed rows, files of deleted rows leave storage, cached fragments are purged,
+sessions end, and the account row is anonymised. The report lists what went and what was kept under
+legal hold, and why.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from django.utils import timezone
 from consent import pseudonyms, registry
 
 DELETED = "deleted-member"
+REMOVED = "[removed]"
+MIN_LENGTH = 3  # shorter values (an initial, "Al") would rewrite other people's words
 
 
 @dataclass
@@ -28,14 +36,85 @@ class ErasureOutcome:
     kept: list[dict] = field(default_factory=list)
 
 
-def identifiers_of(user) -> list[str]:
-    """What names the member in free text: e-mail, handle, full name (longest first, so the name wins over parts)."""
+@dataclass(frozen=True)
+class Identifiers:
+    """What names the member in free text, each value with what replaces it."""
+
+    strong: dict[str, str]  # replaced wherever it occurs
+    weak: dict[str, str]  # bare first and last name: only in the member's own rows and rows naming them strongly
+
+    def __bool__(self):
+        return bool(self.strong or self.weak)
+
+    def values(self) -> list[str]:
+        return [*self.strong, *self.weak]
+
+
+def account_identifiers(user) -> list[str]:
+    """What names the member on the account: e-mail, handle, full name (longest first)."""
     found = [user.email, user.handle, user.get_full_name().strip()]
-    return sorted({value for value in found if value and len(value) >= 3}, key=len, reverse=True)
+    return sorted({value for value in found if value and len(value) >= MIN_LENGTH}, key=len, reverse=True)
 
 
-def _rewrite(text: str, pattern: re.Pattern) -> str:
-    return pattern.sub(DELETED, text)
+def identifiers_of(user) -> Identifiers:
+    """The account's identifiers plus the contact data the member typed into their own texts."""
+    strong = dict.fromkeys(account_identifiers(user), DELETED)
+    for value in typed_identifiers(user):
+        strong.setdefault(value, REMOVED)
+    weak = {value: DELETED for value in (user.first_name.strip(), user.last_name.strip())}
+    strong = {value: by for value, by in strong.items() if value and len(value) >= MIN_LENGTH}
+    weak = {value: by for value, by in weak.items() if len(value) >= MIN_LENGTH and value.lower() not in _lower(strong)}
+    return Identifiers(strong=strong, weak=weak)
+
+
+def _lower(values) -> set[str]:
+    return {value.lower() for value in values}
+
+
+def _own_text_fields(rule: registry.PersonalData) -> list[str]:
+    model = rule.model_class
+    text_fields = {f.name for f in model._meta.concrete_fields if isinstance(f, models.CharField | models.TextField)}
+    return [name for name in rule.export_fields if name in text_fields]
+
+
+def _own_rows(rule: registry.PersonalData, user):
+    lookup = "pk" if rule.subject == "pk" else rule.subject
+    return rule.model_class._default_manager.filter(**{lookup: user.pk})
+
+
+def typed_identifiers(user) -> list[str]:
+    """E-mail addresses, phone numbers, IBANs and IP addresses in any text the registry exports for the member."""
+    from portal.pii import find_ip_addresses, find_personal_data
+
+    found: set[str] = set()
+    for rule in registry.rules():
+        if rule.subject in ("", "pk"):
+            continue
+        names = _own_text_fields(rule)
+        if not names:
+            continue
+        for values in _own_rows(rule, user).values_list(*names).iterator(chunk_size=2000):
+            for text in values:
+                if not text:
+                    continue
+                found.update(finding.text.strip() for finding in find_personal_data(text))
+                found.update(find_ip_addresses(text))
+    return sorted(found)
+
+
+def _pattern(values: dict[str, str]) -> re.Pattern | None:
+    """One pattern for all values, longest first (so the full name wins over its parts), whole words."""
+    if not values:
+        return None
+    ordered = sorted(values, key=len, reverse=True)
+    return re.compile("|".join(rf"(?<!\w){re.escape(value)}(?!\w)" for value in ordered), re.IGNORECASE)
+
+
+def _rewrite(text: str, pattern: re.Pattern | None, replacements: dict[str, str]) -> str:
+    if pattern is None or not text:
+        return text
+    lowered = {value.lower(): by for value, by in replacements.items()}
+    return pattern.sub(lambda match: lowered.get(match.group(0).lower(), DELETED), text)
 
 
 def delete_files(queryset) -> None:
@@ -70,22 +149,44 @@ def _indexes_any(model, names) -> bool:
     return bool(indexed & set(names))
 
 
-def rewrite_mentions(*, identifiers: list[str]) -> list[dict]:
-    """Replace the member's identifiers in every declared free-text field of every row (quotes, @-mentions)."""
+def rewrite_mentions(*, identifiers: Identifiers, user=None) -> list[dict]:
+    """Replace the member's identifiers in every declared free-text field (own texts, quotes, @-mentions).
+
+    Run before the rules cut the member's links, so ``user``'s own rows can still be found.
+    """
     if not identifiers:
         return []
-    pattern = re.compile("|".join(re.escape(value) for value in identifiers), re.IGNORECASE)
+    strong_pattern = _pattern(identifiers.strong)
+    every = {**identifiers.weak, **identifiers.strong}
+    every_pattern = _pattern(every)
     changed = []
     for entry in registry.text_rewrites():
         model = entry.model_class
-        condition = Q()
+        naming = Q()
         for name in entry.fields:
-            for value in identifiers:
-                condition |= Q(**{f"{name}__icontains": value})
+            for value in identifiers.strong:
+                naming |= Q(**{f"{name}__icontains": value})
+        own = Q(pk__in=[])
+        if user is not None:
+            for rule in registry.rules_for(model):
+                if rule.subject not in ("", "pk"):
+                    own |= Q(pk__in=_own_rows(rule, user).values("pk"))
+        weak = Q()
+        for name in entry.fields:
+            for value in identifiers.weak:
+                weak |= Q(**{f"{name}__icontains": value})
+        candidates = model._default_manager.filter(naming | (own & weak) if identifiers.weak else naming)
+        own_pks = set(model._default_manager.filter(own).values_list("pk", flat=True)) if identifiers.weak else set()
         pks = []
-        for row in model._default_manager.filter(condition).only("pk", *entry.fields).iterator(chunk_size=2000):
-            for name in entry.fields:
-                setattr(row, name, _rewrite(getattr(row, name) or "", pattern))
+        for row in candidates.only("pk", *entry.fields).iterator(chunk_size=2000):
+            texts = [getattr(row, name) or "" for name in entry.fields]
+            names_member = row.pk in own_pks or any(strong_pattern and strong_pattern.search(t) for t in texts)
+            pattern = every_pattern if names_member else strong_pattern
+            new = [_rewrite(text, pattern, every) for text in texts]
+            if new == texts:
+                continue
+            for name, text in zip(entry.fields, new, strict=True):
+                setattr(row, name, text)
             row.save(update_fields=list(entry.fields))
             pks.append(row.pk)
         if pks:
@@ -98,7 +199,12 @@ def _depth(rule: registry.PersonalData) -> int:
     return rule.subject.count("__")
 
 
-def apply_rules(*, user) -> ErasureOutcome:
+def anonymise_values(rule: registry.PersonalData, report_id) -> dict:
+    """The replacement values of an ANONYMISE rule in one erasure run (``ERASURE_REPORT`` becomes its report id)."""
+    return {name: report_id if value is registry.ERASURE_REPORT else value for name, value in rule.anonymise.items()}
+
+
+def apply_rules(*, user, report_id=None) -> ErasureOutcome:
     """Apply every registry rule to the member's rows; returns what was removed and what was kept."""
     outcome = ErasureOutcome()
     for rule in sorted(registry.rules(), key=_depth, reverse=True):
@@ -118,7 +224,7 @@ def apply_rules(*, user) -> ErasureOutcome:
         else:
             pks = list(queryset.values_list("pk", flat=True))
             if pks:
-                model._default_manager.filter(pk__in=pks).update(**rule.anonymise)
+                model._default_manager.filter(pk__in=pks).update(**anonymise_values(rule, report_id))
                 if _indexes_any(model, rule.anonymise):
                     _reindex(model, pks)
                 outcome.removed.append(

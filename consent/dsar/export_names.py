@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from consent import registry
-from consent.dsar.erasure import identifiers_of
+from consent.dsar.erasure import account_identifiers
 
 # Shorter strings (initials, two-letter handles) would replace ordinary words.
 MIN_LENGTH = 3
@@ -64,7 +64,7 @@ class OtherMembers:
         self._pseudonym = pseudonym
         # Lower-cased identifier -> member id; None marks the member's own, matched so that another's
         # shorter handle inside it ("anna" in "anna-maria") is not replaced.
-        self._owners: dict[str, int | None] = {value.lower(): None for value in identifiers_of(user)}
+        self._owners: dict[str, int | None] = {value.lower(): None for value in account_identifiers(user)}
         rows = counterparts(user).values_list("pk", "handle", "email", "first_name", "last_name")
         for pk, handle, email, first_name, last_name in rows:
             for value in (email, handle, f"{first_name} {last_name}".strip()):

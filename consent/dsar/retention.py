@@ -4,6 +4,11 @@ Categories come from the registry in ``consent.retention`` (apps register theirs
 privacy core registers its own here: expired exports, IP evidence keys, unconfirmed sign-ups and
 inactive accounts. A ``RetentionPolicy`` row per category holds the period the DPO chose; rows are
 created with the registered default on first read, so a new category is enforced from its first run.
+
+Copies follow their source: a category of a source kind (chats) purges every registered copy of the
+rows it removed in the same transaction (CRM card texts, the members' export files, registered here as
+``dsar.exports``), its rows' search entries go after commit, and a run that removed anything empties the
+cached fragments. The preview counts the copies from the same ids.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from django.db.models import Exists, F, OuterRef, ProtectedError
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from consent import registry
 from consent import retention as categories
@@ -102,7 +107,10 @@ def policy_update(*, code: str, days: int, enabled: bool, actor) -> RetentionPol
 
 
 def retention_preview(*, now: datetime | None = None, found: dict | None = None) -> dict[str, Tally]:
-    """What the next run removes (and warns) per enforced category, computed exactly as the run does."""
+    """What the next run removes (and warns) per enforced category, and the copies that go with it.
+
+    Computed exactly as the run does: a source category counts the same ids its run removes.
+    """
     now = now or timezone.now()
     found = found if found is not None else policies()
     result = {}
@@ -125,21 +133,60 @@ def _apply(run: RetentionRun, *, now: datetime) -> RetentionRun:
     results: dict[str, dict] = {}
     for category in categories.categories():
         policy = found[category.code]
-        if not policy.enabled:
-            continue
-        try:
-            with transaction.atomic():
-                tally = category.apply_tally(now - timedelta(days=policy.days))
-        except Exception as exc:  # one broken category must not keep the others from being enforced
-            logger.exception("retention category %s failed", category.code)
-            results[category.code] = {"error": exc.__class__.__name__, "days": policy.days}
-            continue
-        results[category.code] = {**tally.as_dict(), "days": policy.days}
+        if policy.enabled:
+            results[category.code] = _apply_one(category, policy, now=now)
+    _copies_follow(results.values())
     run.results = results
     run.failed = any("error" in entry for entry in results.values())
     run.finished_at = timezone.now()
     run.save(update_fields=["results", "failed", "finished_at"])
     return run
+
+
+def _apply_one(category, policy: RetentionPolicy, *, now: datetime) -> dict:
+    """One category in its own transaction (its copies with it); a failing one does not stop the rest."""
+    try:
+        with transaction.atomic():
+            tally = category.apply_tally(now - timedelta(days=policy.days))
+    except Exception as exc:  # one broken category must not keep the others from being enforced
+        logger.exception("retention category %s failed", category.code)
+        return {"error": exc.__class__.__name__, "days": policy.days}
+    return {**tally.as_dict(), "days": policy.days}
+
+
+def _copies_follow(entries) -> None:
+    """After a run that removed anything, no cached fragment may still show it (search entries went per category)."""
+    if any(entry.get("deleted") or entry.get("copies") for entry in entries):
+        from portal.fragments import fragments_purge
+
+        fragments_purge()
+
+
+def categories_apply(*, codes: list[str], now: datetime | None = None) -> dict[str, dict]:
+    """Apply the enforced policies of these categories now, copies included (an app's own command uses this)."""
+    now = now or timezone.now()
+    found = policies()
+    results = {}
+    for code in codes:
+        category, policy = categories.category(code), found[code]
+        if policy.enabled:
+            results[code] = _apply_one(category, policy, now=now)
+    _copies_follow(results.values())
+    return results
+
+
+def run_entries(run: RetentionRun) -> list[tuple[str, dict, str]]:
+    """A run's results in the registry's order as (category label, result, what went in words), for the run report."""
+    known = {category.code: category for category in categories.categories()}
+    order = {code: index for index, code in enumerate(known)}
+    entries = []
+    for code, entry in sorted(run.results.items(), key=lambda item: (order.get(item[0], len(order)), item[0])):
+        category = known.get(code)
+        words = ""
+        if category is not None and category.source and entry.get("deleted"):
+            words = categories.summary(category.source, entry["deleted"], entry.get("copies") or {})
+        entries.append((category.label if category is not None else code, entry, words))
+    return entries
 
 
 def retention_run_now(*, actor) -> RetentionRun:
@@ -181,6 +228,33 @@ def _exports_purge(cutoff: datetime) -> int:
     from consent.dsar.services import exports_purge_expired
 
     return exports_purge_expired(now=cutoff)
+
+
+def _exports_holding(member_ids: list[int]):
+    """Ready export files of these members, built before now: they hold whatever the members' rows held."""
+    return DataExport.objects.filter(user_id__in=member_ids, status=ExportStatus.READY, ready_at__lte=timezone.now())
+
+
+def _exports_of_removed_rows(member_ids: list[int]) -> int:
+    """A copy of removed rows in the members' export files: the files go, the exports count as expired.
+
+    The member can ask for a new export at once; it no longer holds the removed rows. The files are
+    deleted after commit, so a run that rolls back leaves the export usable.
+    """
+    from consent.dsar.export import exports_dir
+
+    found = list(_exports_holding(member_ids).values_list("pk", "file_name"))
+    if not found:
+        return 0
+    DataExport.objects.filter(pk__in=[pk for pk, _name in found]).update(status=ExportStatus.EXPIRED, file_name="")
+    names = [name for _pk, name in found if name]
+
+    def unlink():
+        for name in names:
+            (exports_dir() / name).unlink(missing_ok=True)
+
+    transaction.on_commit(unlink)
+    return len(found)
 
 
 def _members_only(queryset):
@@ -343,6 +417,15 @@ def register_core_categories() -> None:
         preview=evidence_keys_preview,
         apply=evidence_keys_destroy,
         order=20,
+    )
+    categories.register_copy(
+        categories.EVERY_SOURCE,
+        code="dsar.exports",
+        label=ngettext_lazy("%(count)s data export", "%(count)s data exports", "count"),
+        count=lambda member_ids: _exports_holding(member_ids).count(),
+        purge=_exports_of_removed_rows,
+        per_member=True,
+        order=90,
     )
     categories.register(
         "dsar.expired_exports",

@@ -67,3 +67,23 @@ def restrictions_of(*, member):
         .select_related("placed_by", "lifted_by")
         .order_by(F("lifted_at").desc(nulls_first=True), "-since")
     )
+
+
+# Apps that hand a member's data on (crm: its connections) tell the erasure report what became of each
+# recipient's copy (Art. 19): ``source(report_id=...)`` returns
+# [{"recipient", "copies", "acknowledged", "pending", "failed", "unsent"}, ...].
+_erasure_recipient_sources: list = []
+
+
+def add_erasure_recipient_source(source) -> None:
+    """Let the erasure report list ``source``'s recipients (idempotent; called at start-up)."""
+    if source not in _erasure_recipient_sources:
+        _erasure_recipient_sources.append(source)
+
+
+def erasure_recipients(*, report) -> list[dict]:
+    """Every recipient that received a copy about the erased member, with the outcome of its redaction."""
+    found = []
+    for source in _erasure_recipient_sources:
+        found += source(report_id=report.pk)
+    return found

@@ -1,4 +1,4 @@
-"""Background work of access requests: building exports, mailing codes, the daily retention run."""
+"""Background work of access requests: building exports, the inactivity warning, the daily retention run."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
+
+from portal.task_leases import on_given_up
 
 
 @task(queue_name="privacy")
@@ -16,27 +18,12 @@ def build_export(*, export_id: str) -> str:
     return export_build(export_id=export_id).status
 
 
-@task(queue_name="email")
-def send_verification_code(*, request_id: str, user_id: int, code: str) -> bool:
-    """Mail the single-use code to the address on the account (never to an address from the request)."""
-    from django.conf import settings
-    from django.core.mail import send_mail
+@on_given_up(build_export)
+def _export_given_up(*, export_id: str) -> None:
+    """Workers kept dying on this export: the member sees "failed" and can ask again, not "being prepared" for ever."""
+    from consent.dsar.services import export_fail
 
-    from consent.processors import may_process
-    from portal.models import User
-
-    user = User.objects.filter(pk=user_id, erased_at__isnull=True).first()
-    if user is None or not may_process(user, "dsar.request_mail"):
-        return False
-    url = settings.PORTAL_BASE_URL + reverse("consent:dsar:verify", args=[request_id])
-    with translation.override(user.preferred_language):
-        subject = _("Confirm your privacy request")
-        body = _(
-            "We received a privacy request for your account. If it was you, enter this code within 24 hours: "
-            "%(code)s\n\n%(url)s\n\nIf it was not you, ignore this message."
-        ) % {"code": code, "url": url}
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    return True
+    export_fail(export_id=export_id)
 
 
 @task(queue_name="privacy")

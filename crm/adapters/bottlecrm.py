@@ -15,13 +15,15 @@ Checked against BottleCRM 1.35 itself (tests/integration/test_bottlecrm.py):
 
 from __future__ import annotations
 
-import json
 import re
 
 from crm.adapters.base import Adapter, PermanentError, RemoteRef, StatusEvent, TemporaryError, raise_for_status, send
 from crm.signing import bottlecrm_verify
+from portal.inputs import load_json
 
 PRIORITIES = {"low": "Low", "normal": "Medium", "high": "High"}
+# A status delivery is a few fields; the inbound view refuses bodies beyond its own limit first.
+MAX_STATUS_BODY = 256 * 1024
 KEY_IN_TITLE = re.compile(r"\[([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\]\s*$")
 
 
@@ -127,7 +129,7 @@ class BottleCrmAdapter(Adapter):
         secret = self.connection.secrets().get("signing_secret", "")
         bottlecrm_verify(secret=secret, header=request.headers.get("X-BottleCRM-Signature", ""), body=request.body)
         try:
-            document = json.loads(request.body)
+            document = load_json(request.body, max_bytes=MAX_STATUS_BODY)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValueError("the body is not JSON") from exc
         if not isinstance(document, dict) or document.get("event") not in ("task.updated", "task.created"):

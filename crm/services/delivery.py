@@ -175,7 +175,9 @@ def _failed(mine, card, message, attempt: int, exc: Exception, payload: dict) ->
     retryable = getattr(exc, "retryable", True)
     now = timezone.now()
     error = str(exc)[:1000] or exc.__class__.__name__
-    if retryable and attempt < MAX_ATTEMPTS:
+    # A redaction is owed to the member (Art. 17, 19): it is retried until the CRM acknowledges it, however
+    # long that takes (the backoff is capped); only a CRM that refuses it for good makes it dead.
+    if retryable and (attempt < MAX_ATTEMPTS or message.kind == OutboxKind.REDACT):
         when = now + timedelta(seconds=backoff_seconds(attempt, getattr(exc, "retry_after", None)))
         if mine.update(
             state=OutboxState.FAILED,

@@ -25,20 +25,26 @@ def erased_members_redact() -> int:
 
 
 def _redact_erased() -> int:
-    """Cards whose CRM task holds an identity the portal no longer has (member erased): redact them.
+    """Cards of erased members that a CRM received: each CRM gets a redaction of its copy, once.
 
-    Erasure (consent's registry-driven run) cuts the card's link to the member; the identity that
-    already left stays marked, so the sweep catches it even when no event announced the erasure.
+    Erasure (consent's registry-driven run) cuts the card's link to the member and marks the card with
+    its erasure report; every card a CRM received (``remote_id``: a task exists there; or the identity
+    went) is redacted there, pseudonymous or not, so the CRM's title and text go too. Cards anonymised
+    before the mark existed are caught by the identity they carried. The sweep finds them even when no
+    event announced the erasure.
     """
-    cards = list(
+    redacting = OutboxMessage.objects.filter(kind=OutboxKind.REDACT)
+    marked = (
+        InterestCard.objects.filter(erasure_report_id__isnull=False)
+        .filter(Q(identity_sent=True) | ~Q(remote_id=""))
+        .exclude(pk__in=redacting.values("card_id"))
+    )
+    legacy = (
         InterestCard.objects.filter(identity_sent=True)
         .filter(Q(member__isnull=True) | Q(member__erased_at__isnull=False))
-        .exclude(
-            pk__in=OutboxMessage.objects.filter(
-                kind=OutboxKind.REDACT, state__in=(*OPEN_STATES, OutboxState.DEAD)
-            ).values("card_id")
-        )[:500]
+        .exclude(pk__in=redacting.filter(state__in=(*OPEN_STATES, OutboxState.DEAD)).values("card_id"))
     )
+    cards = list(marked[:500]) + list(legacy.exclude(pk__in=marked.values("pk"))[:500])
     with transaction.atomic():
         for card in cards:
             _queue(card, OutboxKind.REDACT)

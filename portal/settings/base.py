@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from portal.keys import load_keys
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "ideas",
     "knowledgebase",
     "crm",
+    "insight",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.search_promotions",
@@ -70,6 +72,11 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "guardian",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "channels",
     "django_tasks",
     "django_tasks_db",
@@ -84,17 +91,25 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads query or form values: control characters out, paths holding them refused.
+    "portal.input_middleware.InputNormalisationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "portal.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff (and members who switched it on) verify a second factor before any other page.
+    "portal.two_factor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "knowledgebase.page_cache.KBPageMiddleware",
+    # Last, so it sees the lockout flag the login attempt set and answers with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -140,22 +155,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "")  # empty: in-memory cache and channel layers (one process only)
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 1000)
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "portal")
+# A stopped Redis must cost a page little: a short connect timeout, then no new attempt for a while.
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.5)
+REDIS_CACHE_RETRY_SECONDS = env_float("REDIS_CACHE_RETRY_SECONDS", 5.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Connection errors read as cache misses (portal.cache), so pages are served while Redis is down.
+            "BACKEND": "portal.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": 2,
+                "RETRY_SECONDS": REDIS_CACHE_RETRY_SECONDS,
+            },
         }
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis with connections that survive a Redis restart (portal.channel_layers).
+            "BACKEND": "portal.channel_layers.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "max_connections": REDIS_MAX_CONNECTIONS,
+                        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
                         # redis-py 8 reads with a 5 s socket timeout, equal to channels_redis' 5 s BZPOPMIN:
                         # an idle receive loop would die with TimeoutError and take the consumers with it.
                         "socket_timeout": 30,
@@ -190,12 +216,18 @@ TASKS = {
         "QUEUES": ["default", "email", "crm", "privacy"],
     }
 }
+# A worker (manage.py run_worker) renews its heartbeat every third of the lease; the recovery job
+# re-queues the tasks of a worker silent for longer, up to TASK_MAX_ATTEMPTS runs, then fails them.
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 60)
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (address, account) pair or address before any password is checked.
+    "portal.auth_backends.LoginThrottleBackend",
     "portal.auth_backends.PortalModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -212,9 +244,41 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 ACCOUNT_CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 3
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+# Login throttling (django-axes, portal.login_throttle): failures count per (client address, account) and
+# per client address; a lock never covers the account from other addresses. Each failure past a limit
+# doubles the cool-off, up to the maximum. A completed password reset unlocks the account.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)  # per client address and account
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)  # per client address, any accounts
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)  # first cool-off
+LOGIN_LOCKOUT_MAX_SECONDS = env_int("LOGIN_LOCKOUT_MAX_SECONDS", 86400)
+AXES_HANDLER = "portal.login_throttle.LoginThrottleHandler"
+# Axes resets and reports by the pair; portal.login_throttle adds the per-address budget itself, so a
+# successful login (AXES_RESET_ON_SUCCESS) clears only its own pair, never the address' count.
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_FAILURE_LIMIT = "portal.login_throttle.failure_limit"
+# A browser that just completed a password reset passes for that one account, even from a locked address.
+AXES_WHITELIST_CALLABLE = "portal.login_throttle.owner_verified"
+AXES_COOLOFF_TIME = "portal.login_throttle.cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each record expires after its own (growing) cool-off
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"  # the portal's and Wagtail's login forms both post "username"
+AXES_USERNAME_CALLABLE = "portal.login_throttle.attempted_username"
+AXES_LOCKOUT_CALLABLE = "portal.login_throttle.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # no record of successful logins (data minimisation)
+AXES_ENABLE_ADMIN = False  # staff see lockouts in the Wagtail back office (portal.admin_lockouts)
+AXES_VERBOSE = False
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env_int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", 3)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env_int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10)
 SIGNUP_RATE_PER_HOUR = env_int("SIGNUP_RATE_PER_HOUR", 10)
+SIGNUP_NOTICES_PER_HOUR = env_int("SIGNUP_NOTICES_PER_HOUR", 3)  # "someone tried to sign up" mails per address
+# Two-factor sign-in (portal.two_factor, django-otp): every staff role must verify a second factor.
+# Off by default so the demo logins of `make run` work; production always requires it (and refuses to
+# start when STAFF_2FA_REQUIRED=0 is set there).
+STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", False)
+OTP_TOTP_ISSUER = env_str("PORTAL_NAME", "Community")  # the account's name in the authenticator app
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds: the wait after wrong codes doubles from this (django-otp)
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST", "")  # empty: e-mails are printed to the console
@@ -262,7 +326,8 @@ WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL
 # (SQLite's full-text search has neither). Changing it needs `manage.py update_index`.
 WAGTAILSEARCH_BACKENDS = {
     "default": {
-        "BACKEND": "wagtail.search.backends.database",
+        # Wagtail's database backend; on SQLite it doubles quotes inside terms so FTS5 takes them literally.
+        "BACKEND": "portal.search_backend",
         "SEARCH_CONFIG": env_str("SEARCH_LANGUAGE_CONFIG", "german" if LANGUAGE_CODE == "de" else "english"),
     }
 }
@@ -282,6 +347,24 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Content-Security-Policy of the site (django-csp): inline <script> and <style> run only with the
+# request's nonce (`nonce="{{ request.csp_nonce }}"`), inline style="" attributes not at all.
+# Wagtail's admin needs inline scripts and eval: /admin/ gets portal.middleware.CSP_ADMIN instead.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:", "https:"],
+        "style-src": [SELF, NONCE],
+        "script-src": [SELF, NONCE],
+        "connect-src": [SELF, "ws:", "wss:"],
+        "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Posting: personal data spotted before publishing (portal.pii) ------------------------
 # Regions whose national phone formats ("030 1234567", "(415) 555-0132") are recognised; numbers
@@ -319,10 +402,14 @@ CRM_BACKOFF_CAP_SECONDS = env_float("CRM_BACKOFF_CAP_SECONDS", 3600.0)
 CRM_DRAIN_MAX_ROWS = env_int("CRM_DRAIN_MAX_ROWS", 200)  # sends per delivery task
 CRM_DRAIN_SECONDS = env_float("CRM_DRAIN_SECONDS", 5.0)
 
+# --- Insight ----------------------------------------------------------------------
+# The class behind insight.analysis (language, mood, keywords); a dotted path to any implementation of Analyser.
+INSIGHT_ANALYSER = env_str("INSIGHT_ANALYSER", "insight.analysis.lexical.LexicalAnalyser")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "daphne": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "daphne": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -3,6 +3,8 @@
 Refuses to start when a key is missing or is a development key (portal.keys).
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from portal.settings.base import *  # noqa: F403
 from portal.settings.base import STORAGES, keys_checked
 from portal.settings.env import env_bool, env_int
@@ -25,3 +27,8 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 if env_bool("DJANGO_BEHIND_PROXY", True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Staff accounts can re-identify members and download their data: a password alone is never enough here.
+if not env_bool("STAFF_2FA_REQUIRED", True):
+    raise ImproperlyConfigured("STAFF_2FA_REQUIRED=0 is refused in production: staff must use two-factor sign-in")
+STAFF_2FA_REQUIRED = True

@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from wagtail.search import index as search_index
 
@@ -54,7 +54,8 @@ def _html(client, url, **params) -> str:
 
 
 def _without_csrf(html: str) -> str:
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return re.sub(r'nonce="[^"]+"', "", html)  # the CSP nonce differs per response
 
 
 def test_labels_mark_the_staff_only_tag(lead_thread):
@@ -193,10 +194,39 @@ def test_a_tag_made_public_again_shows_for_everyone(lead_thread, viewers, modera
 def test_a_thread_tagged_after_the_flag_is_set_hides_it_too(forum, customer, moderator, viewers):
     services.tag_visibility_set(name="complaint", internal=True, actor=moderator)
     other = services.thread_create(forum=forum, author=customer, title="Refund please", body="It broke.")
-    services.thread_tag_add(thread=other, name="#Complaint", actor=customer)
+    services.thread_tag_add(thread=other, name="#Complaint", actor=moderator)
     other.refresh_from_db()
     assert other.tag_labels == [["complaint", "complaint", True]]
     assert "#complaint" not in _html(viewers["author"], f"/forums/t/{other.pk}/")
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_member_cannot_put_a_staff_only_tag_on_their_thread(
+    forum, customer, moderator, language, django_capture_on_commit_callbacks
+):
+    """Typing #complaint on one's own thread is refused with a message (it would route the thread to the CRM)."""
+    from crm.models import InterestCard
+
+    services.tag_visibility_set(name="complaint", internal=True, actor=moderator)
+    customer.preferred_language = language
+    customer.save(update_fields=["preferred_language"])
+    own = services.thread_create(forum=forum, author=customer, title="Refund please", body="It broke.")
+    client = _client(customer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/forums/t/{own.pk}/tags/", {"tag": "#Complaint"}, follow=True, HTTP_ACCEPT_LANGUAGE=language
+        )
+    own.refresh_from_db()
+    assert own.tag_labels == []
+    assert InterestCard.objects.count() == 0
+    message = {
+        "en": "This tag is reserved for the team. Please choose another one.",
+        "de": "Dieses Schlagwort ist dem Team vorbehalten. Bitte wählen Sie ein anderes.",
+    }[language]
+    assert [str(m) for m in response.context["messages"]] == [message]
+    with pytest.raises(ValidationError):
+        services.thread_create(forum=forum, author=customer, title="Again", body="Still broken.", tags=["complaint"])
+    assert not Thread.objects.filter(title="Again").exists()
 
 
 def test_members_cannot_change_visibility(lead_thread, customer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -184,6 +185,7 @@ def test_registry_erasure_is_followed_by_a_redaction_from_the_sweep(
     member, neighbour, make_thread, moderator, tag, lead_rule, crm_store
 ):
     """When erasure anonymises the card as the registry says, the next sweep redacts the CRM task."""
+    from consent.dsar.erasure import anonymise_values
     from consent.registry import rules_for
 
     consent.consent_grant(user=member, purpose="crm_followup")
@@ -191,7 +193,8 @@ def test_registry_erasure_is_followed_by_a_redaction_from_the_sweep(
     card = InterestCard.objects.get()
     assert card.identity_sent is True
     (rule,) = [r for r in rules_for(InterestCard) if r.subject == "member"]
-    InterestCard.objects.filter(pk=card.pk).update(**rule.anonymise)  # what consent's erasure run does
+    # What consent's erasure run does to the card.
+    InterestCard.objects.filter(pk=card.pk).update(**anonymise_values(rule, uuid.uuid4()))
 
     services.outbox_sweep()
     services.outbox_sweep()  # a second sweep finds nothing left to redact
@@ -210,6 +213,7 @@ def test_erasure_event_redacts_at_once_without_waiting_for_the_sweep(
     member, neighbour, make_thread, moderator, tag, lead_rule, crm_store, django_capture_on_commit_callbacks
 ):
     """The privacy core's member_erased event queues and sends the redaction right away."""
+    from consent.dsar.erasure import anonymise_values
     from consent.dsar.events import member_erased
     from consent.registry import rules_for
 
@@ -217,7 +221,8 @@ def test_erasure_event_redacts_at_once_without_waiting_for_the_sweep(
     tag(_thread_by(member, neighbour, make_thread), moderator)
     card = InterestCard.objects.get()
     (rule,) = [r for r in rules_for(InterestCard) if r.subject == "member"]
-    InterestCard.objects.filter(pk=card.pk).update(**rule.anonymise)  # what consent's erasure run does
+    # What consent's erasure run does to the card.
+    InterestCard.objects.filter(pk=card.pk).update(**anonymise_values(rule, uuid.uuid4()))
 
     with django_capture_on_commit_callbacks(execute=True):
         member_erased.send(user_id=member.pk, report_id=None)

@@ -381,11 +381,13 @@ def test_erasure_redacts_chat_and_idea_cards(
     member, chat_and_idea_cards, crm_store, django_capture_on_commit_callbacks
 ):
     """Erasure (the registry's anonymisation, then the erasure event) redacts the chat and the idea card."""
+    from consent.dsar.erasure import anonymise_values
     from consent.dsar.events import member_erased
     from consent.registry import rules_for
 
     (rule,) = [r for r in rules_for(InterestCard) if r.subject == "member"]
-    InterestCard.objects.filter(member=member).update(**rule.anonymise)  # what consent's erasure run does
+    # What consent's erasure run does to the member's cards.
+    InterestCard.objects.filter(member=member).update(**anonymise_values(rule, uuid.uuid4()))
     with django_capture_on_commit_callbacks(execute=True):
         member_erased.send(user_id=member.pk, report_id=None)
 

@@ -53,6 +53,7 @@ class LiveServer:
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp.port),
             "LOG_LEVEL": "WARNING",
+            "STAFF_2FA_REQUIRED": "0",  # the journeys log staff in with the demo passwords
         }
         # The browser suite always runs on its own SQLite file and in-memory layers,
         # unless E2E_DATABASE_URL/E2E_REDIS_URL ask for real services.

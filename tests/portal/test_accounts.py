@@ -66,12 +66,14 @@ def test_signup_page_has_no_pre_ticked_boxes(client):
     assert "checked" not in html
 
 
-def test_signup_rejects_duplicate_address_and_mismatched_passwords(client, customer):
-    """Clear errors, no account created."""
+def test_signup_creates_no_second_account_and_refuses_mismatched_passwords(client, customer):
+    """A taken address answers like a new one (tests/portal/test_signup_enumeration.py) but adds no account;
+    bad passwords get clear errors."""
     before = User.objects.count()
     response = signup(client, email=customer.email.upper())
-    assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+    assert response.status_code == 302
+    assert response.url == reverse("signup_done")
+    assert "already exists" not in client.get(response.url).content.decode()
     response = client.post(
         reverse("signup"),
         {
@@ -104,15 +106,18 @@ def test_tampered_or_stale_confirmation_link_is_refused(client):
     assert user.email_confirmed_at is None
 
 
-def test_login_locks_after_repeated_failures(client, customer, settings):
-    """After the configured number of wrong passwords even the right one is refused for a while."""
+def test_login_locks_the_address_after_repeated_failures(client, customer, settings):
+    """After the configured number of wrong passwords even the right one is refused from that address for a
+    while (more in tests/portal/test_login_throttle.py: other addresses, spraying, unlocking)."""
     settings.LOGIN_FAILURE_LIMIT = 3
-    for _ in range(3):
+    for _ in range(2):
         response = client.post(reverse("login"), {"username": customer.email, "password": "wrong-password"})
         assert "not correct" in response.content.decode()
+    response = client.post(reverse("login"), {"username": customer.email, "password": "wrong-password"})
+    assert response.status_code == 429
     response = client.post(reverse("login"), {"username": customer.email, "password": PASSWORD})
-    assert response.status_code == 200
-    assert "Too many failed attempts" in response.content.decode()
+    assert response.status_code == 429
+    assert "too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

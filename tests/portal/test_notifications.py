@@ -86,3 +86,25 @@ def test_notification_page_needs_login(client):
     response = client.get(reverse("notifications"))
     assert response.status_code == 302
     assert "/account/login/" in response.url
+
+
+STAFF_KINDS = {"dpo_role": "Changes of the data protection officer role", "chat.assigned": "Chats transferred to me"}
+
+
+def test_every_staff_notice_is_offered_only_to_its_roles(client, customer, moderator, dpo):
+    """A customer's preferences list no staff workings; each staff kind is offered to its own roles only."""
+    staff_kinds = {code: kind for code, kind in notifications.KINDS.items() if kind.roles}
+    assert set(staff_kinds) >= set(STAFF_KINDS)
+    pages = {}
+    for name, user in (("customer", customer), ("moderator", moderator), ("dpo", dpo)):
+        client.force_login(user)
+        pages[name] = client.get(reverse("notifications"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for code, kind in staff_kinds.items():
+        label = str(kind.label)
+        assert label not in pages["customer"], code
+        assert set(notifications.preferences_for(customer)).isdisjoint(staff_kinds)
+    assert STAFF_KINDS["chat.assigned"] in pages["moderator"] and STAFF_KINDS["dpo_role"] not in pages["moderator"]
+    assert STAFF_KINDS["dpo_role"] in pages["dpo"]
+    # A forged choice for a staff kind is ignored for a customer.
+    notifications.preferences_update(user=customer, choices={"dpo_role": (False, True)})
+    assert not customer.notification_preferences.filter(kind="dpo_role").exists()

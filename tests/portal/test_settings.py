@@ -61,10 +61,10 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis(tmp_path):
     engine, name, layer, cache = json.loads(result.stdout.strip().splitlines()[-1])
     assert engine == "django.db.backends.postgresql"
     assert name == "portal"
-    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert layer["BACKEND"] == "portal.channel_layers.RedisChannelLayer"
     assert layer["CONFIG"]["hosts"][0]["address"] == "redis://cache.internal:6379/2"
     assert layer["CONFIG"]["hosts"][0]["max_connections"] == 2000
-    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert cache == "portal.cache.FailSoftRedisCache"
 
 
 def test_development_keys_are_generated_once_into_var(tmp_path):

@@ -18,6 +18,12 @@ async def test_anonymous_ping_round_trip():
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong", "user": None}
     await communicator.send_to(text_data="not json")
+    assert await communicator.receive_json_from(timeout=5) == {
+        "type": "error",
+        "error": "bad_json",
+        "message": "The message is not valid JSON.",
+    }
+    await communicator.send_json_to({"type": "pong"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "error", "error": "unknown_type"}
     await communicator.disconnect()
 
@@ -42,4 +48,43 @@ async def test_foreign_origin_is_refused():
         application, "/ws/ping/", headers=[(b"origin", b"https://evil.example"), (b"host", b"127.0.0.1:8000")]
     )
     connected, _ = await communicator.connect()
+    assert not connected
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://127.0.0.1:8001",  # the same host on another port is another origin
+        b"http://127.0.0.1",
+        b"https://127.0.0.1:8000",  # another scheme
+        b"null",
+    ],
+)
+async def test_origin_must_match_scheme_host_and_port(origin):
+    """The check compares the whole origin, not just the host name."""
+    communicator = WebsocketCommunicator(
+        application, "/ws/ping/", headers=[(b"origin", origin), (b"host", b"127.0.0.1:8000")]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_the_configured_public_origin_is_accepted_behind_a_proxy(settings):
+    """Behind the TLS proxy the browser's origin is PORTAL_BASE_URL, whatever port Daphne listens on."""
+    settings.PORTAL_BASE_URL = "https://community.example.com"
+    settings.ALLOWED_HOSTS = ["community.example.com"]
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/ping/",
+        headers=[(b"origin", b"https://community.example.com"), (b"host", b"community.example.com")],
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.disconnect()
+    other_port = WebsocketCommunicator(
+        application,
+        "/ws/ping/",
+        headers=[(b"origin", b"https://community.example.com:8443"), (b"host", b"community.example.com")],
+    )
+    connected, _ = await other_port.connect()
     assert not connected

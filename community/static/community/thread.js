@@ -1,6 +1,8 @@
-// Live replies on a thread page: new posts arrive over a WebSocket; a reload link shows when it is down.
-// Each time the socket opens (first time and after a drop) the page asks the server for the posts it
-// missed meanwhile, so a reconnect shows exactly what was posted, once.
+// Live replies on a thread page: new posts arrive over a WebSocket. When the socket drops (or the
+// server closes it with 4503 because its channel layer, Redis, is down) the page says "live updates
+// paused" and reconnects with growing, jittered delays (up to 1 s, 2 s, 4 s ... 30 s; never giving up).
+// Each time the socket opens (first time and after a drop) the notice goes away and the page asks the
+// server for the posts it missed meanwhile, so a reconnect shows exactly what was posted, once.
 (function () {
   "use strict";
   var list = document.getElementById("post-list");
@@ -10,10 +12,23 @@
   var onLastPage = list.getAttribute("data-last-page") === "true";
   var status = document.getElementById("live-status");
   var fallback = document.getElementById("live-fallback");
+  var paused = document.getElementById("live-paused");
   var attempts = 0;
   var socket;
 
   function showFallback() { if (fallback) { fallback.hidden = false; } }
+
+  function showPaused() {
+    if (!paused || paused.firstChild) { return; }
+    var note = document.createElement("p");
+    note.className = "message message--warning";
+    note.textContent = paused.getAttribute("data-message") || "Live updates paused. Reconnecting…";
+    paused.appendChild(note);
+  }
+
+  function hidePaused() {
+    while (paused && paused.firstChild) { paused.removeChild(paused.firstChild); }
+  }
 
   function append(message) {
     if (document.getElementById("post-" + message.post_id)) { return; }
@@ -52,6 +67,7 @@
     socket = new WebSocket(scheme + window.location.host + "/ws/forums/threads/" + threadId + "/");
     socket.addEventListener("open", function () {
       attempts = 0;
+      hidePaused();
       if (fallback) { fallback.hidden = true; }
       list.setAttribute("data-live", "connected");
       catchUp();
@@ -64,9 +80,10 @@
     socket.addEventListener("close", function (event) {
       list.setAttribute("data-live", "closed");
       if (event.code === 4403) { return; }
-      showFallback();
+      showPaused();
       attempts += 1;
-      if (attempts <= 5) { window.setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempts))); }
+      var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(attempts - 1, 5)));
+      window.setTimeout(connect, delay / 2 + Math.random() * delay / 2);
     });
   }
   connect();

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,6 +15,7 @@ from consent.dsar.export import exports_dir
 from consent.dsar.models import AccessRequest, DataExport, ErasureReport, RequestEvent, RequestKind
 from consent.dsar.services.requests import AlreadyErased, S, _event, _move, _require_dpo
 from consent.services import audit_record
+from portal.fragments import fragments_purge
 from portal.roles import Role
 
 ERASURE_APPROVED = "erasure_approved"
@@ -37,21 +40,26 @@ def _erase(*, member, actor, reason: str = "") -> ErasureReport:
             raise AlreadyErased(_("This member was already erased."), code="erased")
         identifiers = erasure.identifiers_of(member)
         files = [e.file_name for e in DataExport.objects.filter(user=member) if e.file_name]
-        outcome = erasure.apply_rules(user=member)
-        outcome.removed += erasure.rewrite_mentions(identifiers=identifiers)
+        report_id = uuid.uuid4()
+        rewritten = erasure.rewrite_mentions(identifiers=identifiers, user=member)
+        outcome = erasure.apply_rules(user=member, report_id=report_id)
+        outcome.removed += rewritten
         ended = erasure.sessions_end(user=member)
         if ended:
             outcome.removed.append({"model": "sessions.Session", "rows": ended, "action": "deleted"})
         erasure.account_anonymise(user=member)
         outcome.removed.append({"model": "portal.User", "rows": 1, "action": "anonymised"})
-        report = ErasureReport.objects.create(member=member, actor=actor, removed=outcome.removed, kept=outcome.kept)
+        report = ErasureReport.objects.create(
+            id=report_id, member=member, actor=actor, removed=outcome.removed, kept=outcome.kept
+        )
         audit_record(actor=actor, subject=member, action="erase", reason=reason)
 
-        def export_files_delete():
+        def copies_delete():
             for name in files:
                 (exports_dir() / name).unlink(missing_ok=True)
+            fragments_purge()  # cached HTML of rewritten rows still holds the old text
 
-        transaction.on_commit(export_files_delete)
+        transaction.on_commit(copies_delete)
         member_erased.send_on_commit(user_id=member.pk, report_id=report.pk)
     return report
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -38,25 +41,35 @@ def export_request(*, user, actor=None) -> DataExport:
 
 
 def export_build(*, export_id) -> DataExport:
-    """Write the ZIP to disk (streaming), then tell the member where to fetch it."""
+    """Write the ZIP to disk (streaming), then tell the member where to fetch it.
+
+    Safe to run again after a worker died: each run writes its own partial file, and only the run
+    that finds the export still pending under the row lock moves its file in place and notifies.
+    """
     export = DataExport.objects.select_related("user", "requested_by").get(pk=export_id)
     if export.status != ExportStatus.PENDING:
         return export
     final = exports_dir() / f"{export.pk}.zip"
-    partial = final.with_suffix(".part")
+    partial = final.with_name(f"{export.pk}.{uuid.uuid4().hex}.part")
     try:
         rows = ExportWriter(export.user, partial).write()
     except Exception:
         partial.unlink(missing_ok=True)
-        DataExport.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED)
+        DataExport.objects.filter(pk=export.pk, status=ExportStatus.PENDING).update(status=ExportStatus.FAILED)
         raise
     digest = hashlib.sha256()
     with partial.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    os.replace(partial, final)
     now = timezone.now()
     with transaction.atomic():
+        locked = DataExport.objects.select_for_update().filter(pk=export.pk).values_list("status", flat=True).first()
+        if locked != ExportStatus.PENDING:  # another run finished or failed it meanwhile
+            partial.unlink(missing_ok=True)
+            export.refresh_from_db()
+            return export
+        os.replace(partial, final)
+        _remove_stale_parts(export.pk)
         export.status = ExportStatus.READY
         export.file_name = final.name
         export.size = final.stat().st_size
@@ -77,6 +90,25 @@ def export_build(*, export_id) -> DataExport:
                 body=_("Your data export is ready. The link works for 7 days, only when you are signed in."),
             )
     return export
+
+
+def _remove_stale_parts(export_id) -> None:
+    """Delete partial files of runs whose worker died (untouched for a task lease); a live run's file stays."""
+    stale_before = time.time() - settings.TASK_LEASE_SECONDS
+    for leftover in exports_dir().glob(f"{export_id}.*.part"):
+        try:
+            if leftover.stat().st_mtime < stale_before:
+                leftover.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def export_fail(*, export_id) -> bool:
+    """Mark a pending export failed (its workers kept dying), so the member sees it and can ask again."""
+    failed = DataExport.objects.filter(pk=export_id, status=ExportStatus.PENDING).update(status=ExportStatus.FAILED)
+    for leftover in exports_dir().glob(f"{export_id}.*.part"):
+        leftover.unlink(missing_ok=True)
+    return bool(failed)
 
 
 def export_path(export: DataExport):

@@ -11,13 +11,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from consent.dsar.models import AccessRequest, VerificationCode
 from consent.dsar.services.requests import S, _event, _move, _require_dpo
-from consent.dsar.tasks import send_verification_code
-from portal.events import enqueue_on_commit
+from portal.mail import mail_queue
 
 CODE_HOURS = 24
 CODE_ATTEMPTS = 5
@@ -44,8 +44,21 @@ def verification_send(*, request: AccessRequest, actor) -> AccessRequest:
             expires_at=timezone.now() + timedelta(hours=CODE_HOURS),
         )
         _event(request, actor, "code_sent")
-        enqueue_on_commit(send_verification_code, request_id=str(request.pk), user_id=request.member_id, code=code)
+        _code_mail(request, code)
     return request
+
+
+def _code_mail(request: AccessRequest, code: str) -> None:
+    """Mail the code to the address on the account (never to an address from the request), in the member's language."""
+    member = request.member
+    url = settings.PORTAL_BASE_URL + reverse("consent:dsar:verify", args=[request.pk])
+    with translation.override(member.preferred_language):
+        subject = _("Confirm your privacy request")
+        body = _(
+            "We received a privacy request for your account. If it was you, enter this code within 24 hours: "
+            "%(code)s\n\n%(url)s\n\nIf it was not you, ignore this message."
+        ) % {"code": code, "url": url}
+    mail_queue(user=member, processor="dsar.request_mail", subject=subject, body=body)
 
 
 class CodeResult:

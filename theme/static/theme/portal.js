@@ -10,4 +10,9 @@
       nav.classList.toggle("is-open", !open);
     });
   }
+  // Recovery codes: a print button where printing is possible.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
 })();

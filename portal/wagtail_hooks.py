@@ -1,0 +1,23 @@
+"""Back office: the shell's pages (login lockouts under Settings)."""
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from portal import admin_lockouts
+
+
+@hooks.register("register_admin_urls")
+def register_admin_urls():
+    return [path("portal/", include((admin_lockouts.admin_patterns, "portal_admin"), namespace="portal_admin"))]
+
+
+class LockoutsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return admin_lockouts.can_view_lockouts(request.user)
+
+
+@hooks.register("register_settings_menu_item")
+def register_lockouts_menu_item():
+    return LockoutsMenuItem(_("Login lockouts"), reverse("portal_admin:lockouts"), icon_name="lock", order=900)
