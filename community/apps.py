@@ -53,3 +53,14 @@ class CommunityConfig(AppConfig):
             "community.change_moderationsettings",
         )
         grant(Role.EDITOR, "taggit.add_tag")
+        _schedule()
+
+
+def _schedule():
+    from datetime import timedelta
+
+    from community import tasks
+    from portal import schedule
+
+    # Nothing else runs Wagtail's scheduled publishing: without it a scheduled blog post never goes live.
+    schedule.register("community.publish_scheduled", task=tasks.publish_scheduled, every=timedelta(minutes=1))

@@ -8,10 +8,10 @@ from django.http import Http404
 
 from community import permissions
 from community.live import thread_group
-from portal.consumers import BroadcastDispatchMixin, LimitedJsonMixin
+from portal.consumers import BroadcastDispatchMixin
 
 
-class ThreadConsumer(LimitedJsonMixin, BroadcastDispatchMixin, AsyncJsonWebsocketConsumer):
+class ThreadConsumer(BroadcastDispatchMixin, AsyncJsonWebsocketConsumer):
     """Joins the thread's group only after the same visibility check the thread page uses."""
 
     async def connect(self):
@@ -37,8 +37,9 @@ class ThreadConsumer(LimitedJsonMixin, BroadcastDispatchMixin, AsyncJsonWebsocke
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
-        # The socket is one-way; anything a client sends gets an error frame and changes nothing.
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # The socket is one-way: anything a client sends gets an error frame and changes nothing.
+        # Frames are not even parsed, so no size or nesting can reach a JSON parser here.
         await self.send_json({"type": "error", "error": "read_only"})
 
     async def post_created(self, event):

@@ -182,7 +182,13 @@ def can_view_post(user, post: Post) -> bool:
         return True
     if can_moderate_thread(user, post.thread):
         return True
-    return bool(user and user.is_authenticated and post.author_id == user.pk and post.status == PostStatus.HELD)
+    # The author sees their own held or hidden post (with the reason), as the thread page shows it to them.
+    return bool(
+        user
+        and user.is_authenticated
+        and post.author_id == user.pk
+        and post.status in (PostStatus.HELD, PostStatus.HIDDEN)
+    )
 
 
 def posting_block_reason(user) -> str:
@@ -253,6 +259,9 @@ def can_set_tag_visibility(user) -> bool:
 
 
 def can_see_history(user, post: Post) -> bool:
+    """Moderators, and the author of the post: "(edited)" links to it for both."""
+    if user and user.is_authenticated and post.author_id == user.pk:
+        return True
     return can_moderate_thread(user, post.thread)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import BooleanField, Exists, F, Field, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from wagtail.search.backends import get_search_backend
 
 from community import permissions
@@ -12,8 +13,8 @@ from community.models import Flag, Forum, ModerationAction, Post, PostRevision, 
 from community.models.forum import PostStatus, ThreadState
 from portal.inputs import MAX_PAGE, bounded_int, search_words
 
-THREADS_PER_PAGE = 25
-POSTS_PER_PAGE = 50
+THREAD_ORDER = ("-is_pinned", "-last_activity_at", "-id")  # all descending: one row comparison seeks it
+POST_ORDER = ("created_at", "id")
 THREAD_FILTERS = ("newest", "unanswered", "answered", "mine")
 
 
@@ -40,6 +41,48 @@ class Page:
 
 def _page_number(raw) -> int:
     return bounded_int(raw, 1, MAX_PAGE)
+
+
+class _RowFrom(Func):
+    """``(a, b, c) <= (SELECT a, b, c ... OFFSET n LIMIT 1)``: a seek to the first row of a page.
+
+    The boundary row is found by a subquery over the same filters that reads only the sort keys
+    (an index-only scan of the covering index), so a deep page is one query like page 1 and
+    PostgreSQL never sorts or fetches the rows before it. A page past the end has no boundary
+    row: the comparison is NULL and the page is empty.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, columns: tuple[str, ...], operator: str, boundary: QuerySet):
+        super().__init__(*(F(c) for c in columns), Subquery(boundary, output_field=Field()))
+        self.operator = operator
+
+    def as_sql(self, compiler, connection, **extra_context):
+        *columns, boundary = self.get_source_expressions()
+        parts, params = [], []
+        for column in columns:
+            sql, column_params = compiler.compile(column)
+            parts.append(sql)
+            params.extend(column_params)
+        boundary_sql, boundary_params = compiler.compile(boundary)
+        return f"({', '.join(parts)}) {self.operator} {boundary_sql}", (*params, *boundary_params)
+
+
+def _seek_page(qs: QuerySet, *, order: tuple[str, ...], number: int, size: int) -> list:
+    """Rows of page ``number`` (plus one to tell whether a next page exists) in ``order``.
+
+    ``order`` must run in one direction (all ascending or all descending) so that one row
+    comparison against the page's first row selects the page.
+    """
+    ordered = qs.order_by(*order)
+    if number > 1:
+        columns = tuple(key.lstrip("-") for key in order)
+        start = (number - 1) * size
+        boundary = ordered.values(*columns)[start : start + 1]
+        ordered = ordered.filter(_RowFrom(columns, "<=" if order[0].startswith("-") else ">=", boundary))
+    return list(ordered[: size + 1])
 
 
 def forum_list_visible_to(*, user) -> list[Forum]:
@@ -72,9 +115,9 @@ def thread_list_visible_to(*, user, forum: Forum, filter: str = "newest", tag: s
     if tag:
         # A member asking for a staff-only tag gets the same empty list as for an unknown one.
         qs = qs.filter(tags__slug=tag) if staff else qs.filter(tags__slug=tag, tags__is_internal=False)
-    start = (number - 1) * THREADS_PER_PAGE
-    rows = list(qs.order_by("-is_pinned", "-last_activity_at", "-id")[start : start + THREADS_PER_PAGE + 1])
-    return Page(items=rows[:THREADS_PER_PAGE], number=number, has_next=len(rows) > THREADS_PER_PAGE)
+    size = settings.FORUM_THREADS_PER_PAGE
+    rows = _seek_page(qs, order=THREAD_ORDER, number=number, size=size)
+    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
 
 
 def thread_detail(*, user, thread_id: int) -> Thread:
@@ -95,9 +138,9 @@ def _post_queryset(user, thread: Thread) -> QuerySet[Post]:
 def posts_for_thread(*, user, thread: Thread, page=1) -> Page:
     """One page of the thread's posts in order, with the viewer's helpful marks in one extra query."""
     number = _page_number(page)
-    start = (number - 1) * POSTS_PER_PAGE
-    rows = list(_post_queryset(user, thread).order_by("created_at", "id")[start : start + POSTS_PER_PAGE + 1])
-    items = rows[:POSTS_PER_PAGE]
+    size = settings.FORUM_POSTS_PER_PAGE
+    rows = _seek_page(_post_queryset(user, thread), order=POST_ORDER, number=number, size=size)
+    items = rows[:size]
     marked: set[int] = set()
     if user.is_authenticated and items:
         marked = set(
@@ -106,7 +149,7 @@ def posts_for_thread(*, user, thread: Thread, page=1) -> Page:
     for post in items:
         post.thread = thread
         post.viewer_marked_helpful = post.pk in marked
-    return Page(items=items, number=number, has_next=len(rows) > POSTS_PER_PAGE)
+    return Page(items=items, number=number, has_next=len(rows) > size)
 
 
 LIVE_CATCH_UP_LIMIT = 50
@@ -132,7 +175,7 @@ def page_of_post(*, user, post: Post) -> int:
     before = _post_queryset(user, post.thread).filter(
         Q(created_at__lt=post.created_at) | Q(created_at=post.created_at, id__lt=post.pk)
     )
-    return before.count() // POSTS_PER_PAGE + 1
+    return before.count() // settings.FORUM_POSTS_PER_PAGE + 1
 
 
 def thread_tags(thread: Thread, *, staff: bool = False) -> list[Tag]:

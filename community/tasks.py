@@ -87,3 +87,17 @@ def answer_accepted(*, post_id: int, actor_id: int) -> bool:
                 url=post.get_absolute_url(),
             )
     return True
+
+
+@task(queue_name="default")
+def publish_scheduled() -> int:
+    """Make scheduled pages go live and expired ones go offline (Wagtail's ``publish_scheduled``); returns how many went live."""
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+    from wagtail.models import Revision
+
+    due = Revision.objects.filter(approved_go_live_at__lt=timezone.now()).count()
+    call_command("publish_scheduled", stdout=io.StringIO())
+    return due

@@ -286,6 +286,10 @@ class AuditEntry(models.Model):
         # Rendered at display time so the member reads it in their language; an unlabelled code never shows raw.
         return str(AUDIT_ACTIONS.get(self.action, UNLABELLED_ACTION))
 
+    def action_staff_label(self) -> str:
+        """The action as the audit log names it for staff (the member's wording when there is no staff one)."""
+        return str(AUDIT_ACTION_STAFF_LABELS.get(self.action) or self.action_label())
+
 
 # Every action code written to the audit log, with how the member's access list names it. Apps above consent
 # add their own codes in ``AppConfig.ready`` (a test checks that every code written in app code has a label).
@@ -300,3 +304,14 @@ AUDIT_ACTIONS = {
     "verify_ledger": _("verified the consent ledger"),
 }
 UNLABELLED_ACTION = _("accessed your data")
+# The same codes as the staff audit log names them (the member's "your data" would read wrong there).
+AUDIT_ACTION_STAFF_LABELS = {
+    "view_data": _("Viewed a member's data"),
+    "export": _("Exported a member's data"),
+    "export_download": _("Downloaded a data export"),
+    "erase": _("Erased a member's data"),
+    "rectify": _("Corrected a member's data"),
+    "reidentify": _("Re-identified a pseudonym"),
+    "notice_publish": _("Published a notice"),
+    "verify_ledger": _("Verified the consent ledger"),
+}

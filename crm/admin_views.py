@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from consent.services import staff_view_record
 from crm import permissions, selectors, services
 from crm.forms import CardFilterForm, OutboxFilterForm
-from crm.models import InterestCard, SourceType
+from crm.models import ActionType, InterestCard, SourceType
 from portal.inputs import page_number
 from portal.models import User
 
@@ -122,6 +122,8 @@ def demo_receiver(request):
             "receipt": r,
             "payload": json.dumps(r.payload, indent=2, ensure_ascii=False),
             "source": _source_label(r.payload.get("source_type")),
+            "action": _action_label(r.payload.get("action_type")),
+            "member": _member_label(r.payload.get("author")),
             "source_url": _web_link(r.payload.get("source_url")),
         }
         for r in selectors.demo_receipts()[:100]
@@ -141,6 +143,17 @@ def demo_receiver(request):
 def _source_label(value) -> str:
     """The source type a CRM received, in the staff member's language (as sent when unknown)."""
     return str(SourceType(value).label) if value in SourceType.values else str(value or "")
+
+
+def _action_label(value) -> str:
+    """The action type a CRM received, in the staff member's language (as sent when unknown)."""
+    return str(ActionType(value).label) if value in ActionType.values else str(value or "")
+
+
+def _member_label(author) -> str:
+    """Who the card is about as the CRM received it: the name (with consent), else the pseudonym."""
+    author = author if isinstance(author, dict) else {}
+    return str(author.get("name") or author.get("pseudonym") or _("not identified"))
 
 
 def _web_link(value) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
@@ -10,7 +11,7 @@ from community import selectors as community_selectors
 from crm.models import AssigneeStrategy, CardState, ConnectionKind, CrmConnection, OutboxState, SourceType, TagRule
 from crm.services import SECRET_FIELDS, normalise_tag
 from portal.models import User
-from portal.roles import Role
+from portal.roles import ROLE_LABELS, Role
 
 REQUIRED_SECRETS = {
     ConnectionKind.WEBHOOK: ("signing_secret",),
@@ -128,6 +129,13 @@ class TagRuleForm(WagtailAdminModelForm):
             .distinct()
             .order_by("handle")
         )
+        # Only groups whose members can see interest cards can take turns on them (never the Customer group).
+        self.fields["team"].queryset = (
+            Group.objects.filter(permissions__content_type__app_label="crm", permissions__codename="view_interestcard")
+            .distinct()
+            .order_by("name")
+        )
+        self.fields["team"].label_from_instance = lambda group: str(ROLE_LABELS.get(group.name, group.name))
 
     def clean_tag(self):
         tag = normalise_tag(self.cleaned_data.get("tag", ""))

@@ -1,15 +1,47 @@
 """Back office: the CRM menu (cards, outbox, tag rules, connections, demo CRM)."""
 
+import django_filters
 from django.urls import include, path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from crm import admin_views, permissions, services
 from crm.forms import ConnectionForm, TagRuleForm
 from crm.models import CrmConnection, TagRule
+
+YES_NO = [("1", _("Yes")), ("0", _("No"))]
+
+
+class YesNoColumn(Column):
+    """A boolean as the words "Yes"/"No" in the staff member's language (Wagtail prints True/False)."""
+
+    def get_value(self, instance):
+        return YES_NO[0][1] if super().get_value(instance) else YES_NO[1][1]
+
+
+class TagRuleFilterSet(WagtailFilterSet):
+    """The active filter as yes/no, so its chip reads "Active: Yes" rather than "Active: True"."""
+
+    is_active = django_filters.ChoiceFilter(label=_("Active"), choices=YES_NO, method="filter_active")
+    action_type = django_filters.ChoiceFilter(
+        label=capfirst(_("action type")), choices=TagRule._meta.get_field("action_type").choices
+    )
+    assignee_strategy = django_filters.ChoiceFilter(
+        label=capfirst(_("assignee")), choices=TagRule._meta.get_field("assignee_strategy").choices
+    )
+
+    class Meta:
+        model = TagRule
+        fields = ["action_type", "assignee_strategy", "is_active"]
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "1")
 
 
 class _ConnectionSaveMixin:
@@ -36,7 +68,7 @@ class ConnectionViewSet(ModelViewSet):
     add_to_admin_menu = False
     add_view_class = ConnectionCreateView
     edit_view_class = ConnectionEditView
-    list_display = ["name", "kind", "url", "is_active"]
+    list_display = ["name", "kind", "url", YesNoColumn("is_active", label=_("Active"))]
     search_fields = ["name", "url"]
 
     def get_form_class(self, for_update=False):
@@ -67,8 +99,16 @@ class TagRuleViewSet(ModelViewSet):
     add_to_admin_menu = False
     add_view_class = TagRuleCreateView
     edit_view_class = TagRuleEditView
-    list_display = ["tag", "action_type", "priority", "due_in_days", "assignee_strategy", "connection", "is_active"]
-    list_filter = ["action_type", "assignee_strategy", "is_active"]
+    list_display = [
+        "tag",
+        "action_type",
+        "priority",
+        "due_in_days",
+        "assignee_strategy",
+        "connection",
+        YesNoColumn("is_active", label=_("Active")),
+    ]
+    filterset_class = TagRuleFilterSet
     search_fields = ["tag", "keywords"]
 
     def get_form_class(self, for_update=False):

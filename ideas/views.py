@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ideas import fragments, permissions, selectors, services
@@ -144,6 +145,7 @@ def similar(request):
                     "title": i.title,
                     "url": i.get_absolute_url(),
                     "votes": i.vote_count,
+                    "votes_label": ngettext("%(n)s vote", "%(n)s votes", i.vote_count) % {"n": i.vote_count},
                     "status": str(Status(i.status).label),
                 }
                 for i in results
@@ -220,7 +222,14 @@ def vote(request, pk: int):
         messages.error(request, exc.messages[0])
         return redirect(_safe_next(request, f"/ideas/idea/{int(pk)}/"))
     if _wants_json(request):
-        return JsonResponse({"voted": result.voted, "vote_count": result.vote_count, "changed": result.changed})
+        return JsonResponse(
+            {
+                "voted": result.voted,
+                "vote_count": result.vote_count,
+                "vote_unit": ngettext("vote", "votes", result.vote_count),
+                "changed": result.changed,
+            }
+        )
     return redirect(_safe_next(request, result.idea.get_absolute_url()))
 
 

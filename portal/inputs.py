@@ -51,7 +51,7 @@ def bounded_int(value, default: int, maximum: int, *, minimum: int = 1) -> int:
         if not INTEGER.fullmatch(text):
             return default
         # Bounded before int(): a 5,000-digit string costs time to convert and is past any maximum anyway.
-        if len(text.lstrip("+-")) > 18:
+        if len(text.lstrip("+-").lstrip("0")) > 18:
             return minimum if text.startswith("-") else maximum
         number = int(text)
     return max(minimum, min(number, maximum))

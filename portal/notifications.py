@@ -37,7 +37,9 @@ class NotificationKind:
 KINDS: dict[str, NotificationKind] = {}
 
 
-def register_kind(code: str, label, *, processor: str, email_default: bool = False, roles: tuple[str, ...] = ()) -> None:
+def register_kind(
+    code: str, label, *, processor: str, email_default: bool = False, roles: tuple[str, ...] = ()
+) -> None:
     """Declare a kind with the registered processor (``consent.processors``) that sends it.
 
     ``roles``: a staff notice (chats transferred to me, changes of the DPO role) is offered in the

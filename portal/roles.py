@@ -69,10 +69,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
 }
 
-# Page permissions on the whole tree (Wagtail GroupPagePermission codenames).
+# Page permissions on the whole tree (Wagtail GroupPagePermission codenames); a role not listed has none.
+# Moderators only add: Wagtail lets them edit the drafts they own (a thread promoted to the knowledge
+# base), never the home page, blog posts or anyone else's page.
 ROLE_PAGE_PERMISSIONS: dict[str, set[str]] = {
-    Role.MODERATOR: {"add_page", "change_page"},
+    Role.MODERATOR: {"add_page"},
     Role.EDITOR: {"add_page", "change_page", "publish_page", "lock_page", "unlock_page"},
+    Role.ADMINISTRATOR: {"add_page", "change_page", "publish_page", "lock_page", "unlock_page"},
 }
 
 
@@ -127,6 +130,12 @@ def sync_role_permissions(*, using="default", **kwargs) -> None:
     root = Page.objects.using(using).filter(depth=1).first()
     if root is None:
         return
+    # Wagtail's own migration gave its "Editors" group (now Moderator) change rights on the root: take back
+    # whatever a role does not declare.
+    for name in Role.ALL:
+        GroupPagePermission.objects.using(using).filter(group__name=name, page=root).exclude(
+            permission__codename__in=ROLE_PAGE_PERMISSIONS.get(name, set())
+        ).delete()
     for name, codenames in ROLE_PAGE_PERMISSIONS.items():
         group = Group.objects.using(using).get(name=name)
         for codename in codenames:

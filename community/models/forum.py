@@ -114,7 +114,12 @@ class Thread(index.Indexed, models.Model):
         verbose_name = _("thread")
         verbose_name_plural = _("threads")
         indexes = [
-            models.Index(fields=["forum", "-is_pinned", "-last_activity_at", "-id"], name="thread_list_idx"),
+            # The sort keys, then every column the visibility filters read: a deep page finds its
+            # first row with an index-only scan (community.selectors._seek_page).
+            models.Index(
+                fields=["forum", "-is_pinned", "-last_activity_at", "-id", "state", "is_held", "is_private", "author"],
+                name="thread_list_seek_idx",
+            ),
             models.Index(fields=["author", "-last_activity_at"], name="thread_author_idx"),
         ]
 
@@ -179,7 +184,7 @@ class Post(index.Indexed, models.Model):
         verbose_name = _("post")
         verbose_name_plural = _("posts")
         indexes = [
-            models.Index(fields=["thread", "created_at", "id"], name="post_thread_idx"),
+            models.Index(fields=["thread", "created_at", "id", "status", "author"], name="post_thread_seek_idx"),
             models.Index(fields=["author", "status"], name="post_author_idx"),
             models.Index(fields=["status"], name="post_status_idx"),
         ]

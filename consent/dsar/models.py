@@ -135,6 +135,37 @@ class RequestEvent(models.Model):
     def __str__(self):
         return f"{self.action} on {self.request_id}"
 
+    def action_label(self) -> str:
+        """What happened, in the reader's language; a code without a label never shows raw."""
+        return str(EVENT_LABELS.get(self.action, _("other step")))
+
+    def from_state_label(self) -> str:
+        return _state_label(self.from_state)
+
+    def to_state_label(self) -> str:
+        return _state_label(self.to_state)
+
+
+def _state_label(value: str) -> str:
+    return str(RequestState(value).label) if value in RequestState.values else ""
+
+
+# Every action code written to a request's history, as the DPO console shows it.
+EVENT_LABELS = {
+    "received": _("Request received"),
+    "transition": _("State changed"),
+    "assigned": _("Assigned"),
+    "code_sent": _("Verification code sent"),
+    "code_locked": _("Verification code locked after too many attempts"),
+    "export": _("Data export prepared"),
+    "erased": _("Data erased"),
+    "rectified": _("Data corrected"),
+    "restricted": _("Processing restricted"),
+    "extended": _("Deadline extended"),
+    "member_notified": _("Member notified"),
+    "note": _("Note"),
+}
+
 
 class VerificationCode(models.Model):
     """A single-use code mailed to the account address to prove a request by letter or e-mail is the member's."""

@@ -149,6 +149,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA optimize=0x10002;",
     }
+DATABASE_POOL = env_bool("DATABASE_POOL", DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)  # seconds a request waits for a free connection
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # One pool per process (psycopg_pool): Daphne's thread-per-request sync views share at most
+    # max_size connections instead of keeping one each. Django requires CONN_MAX_AGE 0 with a pool.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -222,6 +235,10 @@ TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 60)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Forum pages ---------------------------------------------------------------
+FORUM_THREADS_PER_PAGE = env_int("FORUM_THREADS_PER_PAGE", 25)
+FORUM_POSTS_PER_PAGE = env_int("FORUM_POSTS_PER_PAGE", 50)
 
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"

@@ -11,12 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.forms import add_service_errors
+from portal.inputs import safe_next_url
 from portal.roles import Role, has_role
 from portal.two_factor import selectors, services
 from portal.two_factor.forms import CodeForm, ResetForm, SetupCodeForm
@@ -26,12 +26,7 @@ NEW_CODES_SESSION_KEY = "two_factor_new_codes"
 
 
 def _next_url(request, default: str = "/") -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
+    return safe_next_url(request.POST.get("next") or request.GET.get("next"), request=request, fallback=default)
 
 
 @login_required

@@ -3,12 +3,18 @@
 Reports queries and warm server time (in-process client) for the thread list, the
 500-post thread (first page of 50), posting a reply and searching; the list and thread
 page also without the fragment cache (every post and row rendered anew).
+
+Deep pages: a second forum seeded from the shared data plan (../shared/bench/seed_plan.py)
+with 10,000 threads and a 5,000-post thread, 50 rows per page: page 200 of the list and the
+last page of the big thread against their page 1 (queries and p50).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import random
+from pathlib import Path
 
 from django.test import Client
 from django.utils import timezone
@@ -18,6 +24,10 @@ from tests.benchmarks.timing import count_queries, get_ok, percentiles
 MEMBERS = 10_000
 THREADS = 1_000
 BIG_THREAD_POSTS = 500
+DEEP_THREADS = 10_000
+DEEP_BIG_THREAD_POSTS = 5_000
+DEEP_PAGE_SIZE = 50
+SEED_PLAN = Path(__file__).resolve().parents[3] / "shared" / "bench" / "seed_plan.py"
 WORDS = "printer export invoice dashboard timeout login password report schedule widget backup sync".split()
 
 
@@ -179,3 +189,94 @@ def run(report):
     call()
     report("forum.search.queries", count_queries(call))
     report("forum.search.p50_ms", percentiles(call, iterations=100)["p50_ms"], "ms")
+
+    deep_pages(report, members)
+
+
+def _seed_plan():
+    spec = importlib.util.spec_from_file_location("seed_plan", SEED_PLAN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _seed_deep_forum(members):
+    """One forum with the data plan's threads and posts (authors mapped onto the bench members)."""
+    from django.utils.html import escape
+
+    from community.models import Forum, Post, Thread
+
+    seed_plan = _seed_plan()
+    plan = seed_plan.Plan(users=len(members), threads=DEEP_THREADS, big_thread_posts=DEEP_BIG_THREAD_POSTS)
+    forum = Forum.objects.create(name="Deep bench forum", slug="bench-deep", order=99)
+    threads = Thread.objects.bulk_create(
+        [
+            Thread(
+                forum=forum,
+                author=members[t.author],
+                title=t.title,
+                created_at=t.created,
+                last_activity_at=t.last_active,
+                reply_count=len(t.posts) - 1,
+            )
+            for t in plan.threads
+        ],
+        batch_size=2000,
+    )
+    posts = (
+        Post(
+            thread=thread,
+            author=members[post.author],
+            is_question=k == 0,
+            body=post.body,
+            body_html="".join(f"<p>{escape(part)}</p>" for part in post.body.split("\n\n")),
+            created_at=post.date,
+        )
+        for thread, planned in zip(threads, plan.threads, strict=True)
+        for k, post in enumerate(planned.posts)
+    )
+    while batch := list(itertools.islice(posts, 5000)):
+        Post.objects.bulk_create(batch)
+    return forum, threads[0], members[seed_plan.READER]
+
+
+def deep_pages(report, members):
+    """Page 200 of 10,000 threads and the last page of a 5,000-post thread against page 1."""
+    from django.conf import settings
+    from django.db import connection
+
+    if not SEED_PLAN.exists():
+        print(f"  deep pages need the data plan at {SEED_PLAN}; not measured", flush=True)
+        return
+    forum, big, reader = _seed_deep_forum(members)
+    with connection.cursor() as cursor:
+        # Planner statistics and the visibility map (index-only scans), as autovacuum keeps them.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    saved = settings.FORUM_THREADS_PER_PAGE, settings.FORUM_POSTS_PER_PAGE
+    settings.FORUM_THREADS_PER_PAGE = settings.FORUM_POSTS_PER_PAGE = DEEP_PAGE_SIZE
+    try:
+        client = Client()
+        client.force_login(reader)
+        deep_list = DEEP_THREADS // DEEP_PAGE_SIZE  # page 200: its last thread is the 10,000th
+        last_post_page = -(-DEEP_BIG_THREAD_POSTS // DEEP_PAGE_SIZE)
+        for name, first, deep, row in (
+            ("thread_list", f"/forums/{forum.slug}/", f"/forums/{forum.slug}/?page={deep_list}", b'"card thread-row"'),
+            (
+                "thread_detail",
+                f"/forums/t/{big.pk}/",
+                f"/forums/t/{big.pk}/?page={last_post_page}",
+                b'<article class="card post',
+            ),
+        ):
+            page_one = get_ok(client, first)
+            page_deep = get_ok(client, deep)
+            assert page_deep().content.count(row) == DEEP_PAGE_SIZE, deep
+            report(f"forum.{name}.page1.queries", count_queries(page_one))
+            report(f"forum.{name}.deep.queries", count_queries(page_deep))
+            first_ms = percentiles(page_one, iterations=60)["p50_ms"]
+            deep_ms = percentiles(page_deep, iterations=60)["p50_ms"]
+            report(f"forum.{name}.page1_p50_ms", first_ms, "ms")
+            report(f"forum.{name}.deep_p50_ms", deep_ms, "ms")
+            report(f"forum.{name}.deep_ratio", deep_ms / first_ms, "x")
+    finally:
+        settings.FORUM_THREADS_PER_PAGE, settings.FORUM_POSTS_PER_PAGE = saved

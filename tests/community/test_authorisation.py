@@ -119,13 +119,13 @@ MATRIX = [
         "get",
         "/forums/p/{R}/history/",
         None,
-        {"anonymous": F, "customer": F, "another": F, "moderator": 200, "no_access": F},
+        {"anonymous": F, "customer": F, "another": 200, "moderator": 200, "no_access": F},
     ),
     (
         "get",
         "/forums/p/{PR}/history/",
         None,
-        {"anonymous": N, "customer": F, "another": F, "moderator": 200, "no_access": N},
+        {"anonymous": N, "customer": F, "another": 200, "moderator": 200, "no_access": N},
     ),
     (
         "get",

@@ -359,7 +359,7 @@ def test_rate_limit_on_posting(thread, other_customer):
 
 
 def test_edit_keeps_history_for_moderators(client, thread, customer, moderator, other_customer, home_page):
-    """An edit stores the previous text; moderators see it, other members do not."""
+    """An edit stores the previous text; moderators and the author see it, other members do not."""
     post = reply(thread, other_customer, "old text")
     client.force_login(other_customer)
     response = client.post(f"/forums/p/{post.pk}/edit/", {"body": "new text", "action": "publish"})
@@ -367,6 +367,8 @@ def test_edit_keeps_history_for_moderators(client, thread, customer, moderator, 
     post.refresh_from_db()
     assert (post.body, post.body_html) == ("new text", "<p>new text</p>")
     assert list(PostRevision.objects.values_list("body", "edited_by")) == [("old text", other_customer.pk)]
+    assert client.get(f"/forums/p/{post.pk}/history/").status_code == 200
+    client.force_login(customer)
     assert client.get(f"/forums/p/{post.pk}/history/").status_code == 403
     client.force_login(moderator)
     history = client.get(f"/forums/p/{post.pk}/history/")

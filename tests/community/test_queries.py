@@ -174,3 +174,68 @@ def test_posting_a_reply_budget(rows, client, thread, other_customer, moderator,
     thread.refresh_from_db()
     assert thread.reply_count == rows + 1
     assert Post.objects.filter(thread=thread).count() == rows + 2
+
+
+# --- deep pages: the same queries as page 1 (the first row is found inside the rows query) ----
+
+
+@pytest.mark.parametrize("page", [1, 3])
+def test_a_deep_thread_list_page_costs_the_queries_of_page_one(
+    page, settings, client, forum, customer, django_assert_num_queries
+):
+    settings.FORUM_THREADS_PER_PAGE = 10
+    _seed_threads(forum, customer, 35)
+    client.force_login(customer)
+    with django_assert_num_queries(SHELL_MEMBER + 2):
+        response = client.get(f"/forums/general/?page={page}")
+    assert response.status_code == 200
+    assert len(response.context["threads"]) == 10
+
+
+@pytest.mark.parametrize("page", [1, 3])
+def test_a_deep_thread_list_page_for_anonymous_is_four_queries(
+    page, settings, client, forum, customer, django_assert_num_queries
+):
+    settings.FORUM_THREADS_PER_PAGE = 10
+    _seed_threads(forum, customer, 35)
+    with django_assert_num_queries(4):
+        response = client.get(f"/forums/general/?filter=unanswered&page={page}")
+    assert response.status_code == 200
+    assert len(response.context["threads"]) == 10
+
+
+@pytest.mark.parametrize("page", [1, 4])
+def test_the_last_thread_page_costs_the_queries_of_page_one(
+    page, settings, client, thread, customer, other_customer, moderator, django_assert_num_queries
+):
+    settings.FORUM_POSTS_PER_PAGE = 10
+    _seed_posts(thread, [other_customer, moderator], 34)  # 35 posts with the question: page 4 holds 5
+    client.force_login(customer)
+    with django_assert_num_queries(SHELL_MEMBER + 5):
+        response = client.get(f"/forums/t/{thread.pk}/?page={page}")
+    assert response.status_code == 200
+    assert len(response.context["posts"]) == (10 if page == 1 else 5)
+    assert response.context["page"].has_next is (page == 1)
+
+
+@pytest.mark.parametrize("page", [1, 4])
+def test_a_deep_thread_page_for_anonymous_is_six_queries(
+    page, settings, client, thread, other_customer, moderator, django_assert_num_queries
+):
+    settings.FORUM_POSTS_PER_PAGE = 10
+    _seed_posts(thread, [other_customer, moderator], 34)
+    with django_assert_num_queries(6):
+        response = client.get(f"/forums/t/{thread.pk}/?page={page}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("page", [1, 4])
+def test_a_deep_thread_page_for_a_moderator_costs_the_queries_of_page_one(
+    page, settings, client, thread, other_customer, moderator, django_assert_num_queries
+):
+    settings.FORUM_POSTS_PER_PAGE = 10
+    _seed_posts(thread, [other_customer], 34)
+    client.force_login(moderator)
+    with django_assert_num_queries(SHELL_MEMBER + 5):
+        response = client.get(f"/forums/t/{thread.pk}/?page={page}")
+    assert response.status_code == 200

@@ -112,4 +112,4 @@ def test_dpo_extends_a_request_with_a_reason(new_page, live_server, as_user):
     dpo.click("button[value=extend]")
     expect(dpo.locator("#request-due")).to_contain_text("Extended from")
     expect(dpo.locator("#request-due")).to_contain_text("Records in three systems must be searched.")
-    expect(dpo.locator("body")).to_contain_text("member_notified")
+    expect(dpo.locator("body")).to_contain_text("Member notified")

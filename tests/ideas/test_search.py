@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from wagtail.search.models import IndexEntry
 
-from consent.dsar.erasure import rewrite_mentions
+from consent.dsar.erasure import DELETED, Identifiers, rewrite_mentions
 from ideas import services
 from ideas.models import Idea
 from ideas.search import idea_hits
@@ -60,7 +60,7 @@ def test_an_erased_members_handle_no_longer_finds_the_idea_that_named_them(
     with django_capture_on_commit_callbacks(execute=True):
         make_idea(title="Calendar sync as @zoe-quinn asked", body="")
     assert _found("quinn") == ["Calendar sync as @zoe-quinn asked"]
-    rewrite_mentions(identifiers=[member.handle])
+    rewrite_mentions(identifiers=Identifiers(strong={member.handle: DELETED}, weak={}))
     assert _found("quinn") == []
     assert _found("calendar") == ["Calendar sync as @deleted-member asked"]
 

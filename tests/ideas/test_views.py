@@ -96,7 +96,7 @@ def test_vote_json(client, idea, customer):
     """The enhancement script gets the new state and exact count as JSON."""
     client.force_login(customer)
     response = client.post(f"/ideas/idea/{idea.pk}/vote/", {"voted": "1"}, HTTP_ACCEPT="application/json")
-    assert response.json() == {"voted": True, "vote_count": 1, "changed": True}
+    assert response.json() == {"voted": True, "vote_count": 1, "vote_unit": "vote", "changed": True}
 
 
 def test_vote_rejects_bad_input(client, idea, customer):

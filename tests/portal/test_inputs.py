@@ -46,6 +46,7 @@ DEEP = "[" * 5000 + "]" * 5000
         ("9" * 20, 10_000),
         ("-" + "9" * 20, 1),
         ("9" * 5000, 10_000),
+        ("0" * 30 + "7", 7),
         ("1e9", 1),
         ("٣", 1),
         ("3.5", 1),
@@ -331,17 +332,19 @@ async def test_the_ping_and_thread_sockets_refuse_deep_and_huge_frames_and_stay_
         return community_services.thread_create(forum=forum, author=member, title="A question here", body="x")
 
     thread = await sync_to_async(build)()
-    for path in ("/ws/ping/", f"/ws/forums/threads/{thread.pk}/"):
-        socket, connected, _code = await connect(path)
-        assert connected
-        assert (await _frame(socket, DEEP))["error"] == "too_deep"
-        assert (await _frame(socket, json.dumps({"x": "a" * 20_000})))["error"] == "too_large"
-        assert (await _frame(socket, "{broken"))["error"] == "bad_json"
-        if path == "/ws/ping/":
-            assert await _frame(socket, json.dumps({"type": "ping"})) == {"type": "pong", "user": None}
-        else:
-            assert await _frame(socket, json.dumps({"type": "ping"})) == {"type": "error", "error": "read_only"}
-        await socket.disconnect()
+    ping, connected, _code = await connect("/ws/ping/")
+    assert connected
+    assert (await _frame(ping, DEEP))["error"] == "too_deep"
+    assert (await _frame(ping, json.dumps({"x": "a" * 20_000})))["error"] == "too_large"
+    assert (await _frame(ping, "{broken"))["error"] == "bad_json"
+    assert await _frame(ping, json.dumps({"type": "ping"})) == {"type": "pong", "user": None}
+    await ping.disconnect()
+    # The thread socket is read-only and parses nothing: every frame, however deep, gets the same answer.
+    live, connected, _code = await connect(f"/ws/forums/threads/{thread.pk}/")
+    assert connected
+    for text in (DEEP, json.dumps({"x": "a" * 20_000}), "{broken", json.dumps({"type": "ping"})):
+        assert await _frame(live, text) == {"type": "error", "error": "read_only"}
+    await live.disconnect()
 
 
 @pytest.mark.django_db
@@ -366,3 +369,49 @@ def test_the_search_backend_takes_quotes_literally(thread, query, matches):
     found = list(get_search_backend().search(query, Thread.objects.all(), operator="or"))
     completed = list(get_search_backend().autocomplete(query, Thread.objects.all()))
     assert found == completed == ([thread] if matches else [])
+
+
+def test_the_middleware_bounds_page_numbers_and_cleans_values(rf):
+    """Every paginator (the portal's and Wagtail's admin) gets a positive page number the database can hold."""
+    from django.http import HttpResponse
+
+    from portal.input_middleware import InputNormalisationMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen.update({key: request.GET.getlist(key) for key in request.GET})
+        return HttpResponse()
+
+    request = rf.get("/", {"page": ["0", "9" * 20, "last", "abc"], "p": "-3", "q": "a\x00b\tc", "x\x00": "1"})
+    InputNormalisationMiddleware(view)(request)
+    assert seen == {"page": ["1", "10000", "last", "1"], "p": ["1"], "q": ["abc"], "x": ["1"]}
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/ideas/", "/ideas/"),
+        ("ab", "/fallback/"),
+        ("' OR '1'='1", "/fallback/"),
+        ("//evil.example/", "/fallback/"),
+        ("https://evil.example/", "/fallback/"),
+        ("", "/fallback/"),
+        (None, "/fallback/"),
+    ],
+)
+def test_safe_next_url_takes_only_paths_on_this_site(rf, target, expected):
+    """A bare word used to reach redirect(), which took it for a URL pattern name and failed with a 500."""
+    from portal.inputs import safe_next_url
+
+    assert safe_next_url(target, request=rf.get("/"), fallback="/fallback/") == expected
+
+
+@pytest.mark.django_db
+def test_a_vote_with_a_word_as_next_redirects_to_the_idea(client, board, customer):
+    idea = idea_services.idea_create(board=board, author=customer, title="Export reports as PDF", body="Please.")
+    voter = make_member(role=Role.CUSTOMER)
+    client.force_login(voter)
+    client.raise_request_exception = True
+    response = client.post(f"/ideas/idea/{idea.pk}/vote/", {"voted": "1", "next": "ab"})
+    assert (response.status_code, response["Location"]) == (302, idea.get_absolute_url())

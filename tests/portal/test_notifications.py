@@ -66,11 +66,12 @@ def test_the_unread_counter_follows_every_change(customer, other_customer):
 
 
 def test_the_badge_costs_no_query(client, customer, django_assert_num_queries):
-    """Session, user row (with the counter), the page's own notification list and the staff-role check."""
+    """Session, user row (with the counter), the page's preferences, notification list, the member's roles (which
+    staff notices to offer) and the staff-role check; no count of notifications."""
     notifications.notification_send(recipient=customer, kind="account", title="Badge")
     client.force_login(customer)
     client.get(reverse("notifications"))  # warm the site and brand caches
-    with django_assert_num_queries(5) as captured:
+    with django_assert_num_queries(6) as captured:
         html = client.get(reverse("notifications")).content.decode()
     assert "data-unread-count>1<" in html
     assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"] and "portal_notification" in q["sql"]]

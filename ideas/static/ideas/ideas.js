@@ -20,11 +20,15 @@
           var voted = res.data.voted;
           form.querySelector("input[name=voted]").value = voted ? "0" : "1";
           form.querySelector("[data-vote-count] strong").textContent = res.data.vote_count;
+          var unit = form.querySelector("[data-vote-unit]");
+          if (unit && res.data.vote_unit) { unit.textContent = res.data.vote_unit; }
+          var row = form.closest(".ideas-item");
+          var tag = row && row.querySelector("[data-voted-tag]");
+          if (tag) { tag.hidden = !voted; }
           button.setAttribute("aria-pressed", voted ? "true" : "false");
           button.classList.toggle("button--secondary", voted);
-          var labels = button.closest("[data-label-vote]");
-          button.querySelector("[data-vote-label]").textContent =
-            labels.getAttribute(voted ? "data-label-unvote" : "data-label-vote");
+          var label = button.getAttribute(voted ? "data-label-unvote" : "data-label-vote");
+          if (label) { button.querySelector("[data-vote-label]").textContent = label; }
         })
         .catch(function () { form.submit(); })
         .then(function () { button.disabled = false; });
