@@ -180,8 +180,8 @@ register(
     export_fields=(),
     erasure=Erasure.RETAIN,
     reason="Login throttling (portal.login_throttle): client address, attempted address and browser of failed logins, "
-    "kept only until the record's cool-off ends (LOGIN_LOCKOUT_MAX_SECONDS at most); a password reset deletes "
-    "the account's records. Passwords are never stored.",
+    "kept only until the record's cool-off ends (LOGIN_LOCKOUT_MAX_SECONDS at most); a password reset and the "
+    "member's erasure delete the records naming the account's address. Passwords are never stored.",
 )
 for model in ("axes.AccessLog", "axes.AccessFailureLog"):
     register(

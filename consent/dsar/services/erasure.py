@@ -16,6 +16,7 @@ from consent.dsar.models import AccessRequest, DataExport, ErasureReport, Reques
 from consent.dsar.services.requests import AlreadyErased, S, _event, _move, _require_dpo
 from consent.services import audit_record
 from portal.fragments import fragments_purge
+from portal.login_throttle import account_unlock
 from portal.roles import Role
 
 ERASURE_APPROVED = "erasure_approved"
@@ -44,6 +45,9 @@ def _erase(*, member, actor, reason: str = "") -> ErasureReport:
         rewritten = erasure.rewrite_mentions(identifiers=identifiers, user=member)
         outcome = erasure.apply_rules(user=member, report_id=report_id)
         outcome.removed += rewritten
+        unlocked = account_unlock(email=member.email)  # failed-login records name the member by address
+        if unlocked:
+            outcome.removed.append({"model": "axes.AccessAttempt", "rows": unlocked, "action": "deleted"})
         ended = erasure.sessions_end(user=member)
         if ended:
             outcome.removed.append({"model": "sessions.Session", "rows": ended, "action": "deleted"})
