@@ -1,8 +1,14 @@
-"""A real Daphne process on loopback with the Redis channel layer, for socket tests."""
+"""A real Daphne process on loopback with the Redis channel layer, for socket tests.
+
+Migrating and seeding a fresh SQLite database is the slow part of every integration test, so the
+session does it once (``var_templates``: a migrated and a migrated + demo-seeded ``PORTAL_VAR_DIR``)
+and each test starts from a copy (``var_copy``), which takes milliseconds.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,10 +23,48 @@ from tests.smtp import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _template_env(var: Path) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.development",
+        "PORTAL_VAR_DIR": str(var),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    return env
+
+
 @pytest.fixture(scope="session")
-def daphne_redis():
+def var_templates(tmp_path_factory) -> dict[str, Path]:
+    """A migrated and a migrated + demo-seeded ``PORTAL_VAR_DIR`` (SQLite file, keys, media), made once."""
+    migrated = tmp_path_factory.mktemp("var-migrated")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=_template_env(migrated), check=True
+    )
+    seeded = tmp_path_factory.mktemp("var-seeded")
+    shutil.copytree(migrated, seeded, dirs_exist_ok=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=_template_env(seeded),
+        check=True,
+        capture_output=True,
+    )
+    return {"migrated": migrated, "seeded": seeded}
+
+
+def var_copy(template: Path, prefix: str) -> Path:
+    """A new ``PORTAL_VAR_DIR`` holding a copy of ``template`` (its database, keys and media)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    shutil.copytree(template, tmp, dirs_exist_ok=True)
+    return tmp
+
+
+@pytest.fixture(scope="session")
+def daphne_redis(var_templates):
     """Daphne serving portal.asgi with REDIS_URL set (Redis DB from REDIS_URL_FOR_TESTS)."""
-    tmp = Path(tempfile.mkdtemp(prefix="portal-daphne-"))
+    tmp = var_copy(var_templates["seeded"], "portal-daphne-")
     port = free_port()
     env = {
         **os.environ,
@@ -32,8 +76,6 @@ def daphne_redis():
         "STAFF_2FA_REQUIRED": "0",  # staff log in with the demo passwords
     }
     env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(tmp / "daphne.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],

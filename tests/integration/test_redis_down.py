@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import websockets
 
 from portal import cache as portal_cache
 from portal.cache import FailSoftRedisCache
+from tests.integration.conftest import var_copy
 from tests.smtp import free_port
 
 pytestmark = pytest.mark.integration
@@ -89,10 +89,10 @@ class RedisServer:
 
 
 @pytest.fixture(scope="module")
-def portal_on_own_redis():
+def portal_on_own_redis(var_templates):
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is needed (apt-get install redis-server)")
-    tmp = Path(tempfile.mkdtemp(prefix="portal-redis-down-"))
+    tmp = var_copy(var_templates["seeded"], "portal-redis-down-")
     redis = RedisServer(free_port(), tmp)
     redis.start()
     port = free_port()
@@ -107,8 +107,6 @@ def portal_on_own_redis():
         "STAFF_2FA_REQUIRED": "0",
     }
     env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     log_path = tmp / "daphne.log"
     log = open(log_path, "w")  # noqa: SIM115
     daphne = subprocess.Popen(

@@ -15,7 +15,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from django_tasks_db.models import DBTaskResult
 from consent.dsar.models import DataExport
 from crm.models import OutboxMessage
 from portal.models import Notification
+from tests.integration.conftest import var_copy
 
 pytestmark = pytest.mark.integration
 
@@ -113,8 +113,8 @@ def crm():
 
 
 @pytest.fixture
-def site():
-    tmp = Path(tempfile.mkdtemp(prefix="portal-worker-kill-"))
+def site(var_templates):
+    tmp = var_copy(var_templates["migrated"], "portal-worker-kill-")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.integration.worker_kill_settings",
@@ -125,7 +125,6 @@ def site():
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=120)
     processes: list[subprocess.Popen] = []
     yield {"tmp": tmp, "env": env, "processes": processes}
     for process in processes:
