@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
 
 
 class LiveServer:
-    """A Daphne process and a db_worker process sharing one fresh database."""
+    """A Daphne process and a run_worker process (the task worker with its heartbeat) sharing one fresh database."""
 
     def __init__(self, tmp: Path, smtp: SMTPServer):
         self.tmp = tmp
@@ -93,7 +93,7 @@ class LiveServer:
                 [
                     sys.executable,
                     "manage.py",
-                    "db_worker",
+                    "run_worker",
                     "--interval",
                     "0.2",
                     "--no-startup-delay",
