@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+logger = logging.getLogger(__name__)
 
 FRAGMENT_SECONDS = 24 * 3600
 FRAGMENT_PREFIX = "fragment:"
@@ -114,10 +117,14 @@ def fragments_purge() -> int:
     store = getattr(cache, "_cache", None)
     client_of = getattr(store, "get_client", None)
     if client_of is not None:  # django.core.cache.backends.redis (and subclasses)
-        client = client_of(None, write=True)
-        keys = list(client.scan_iter(match=pattern + "*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
+        try:
+            client = client_of(None, write=True)
+            keys = list(client.scan_iter(match=pattern + "*", count=1000))
+            for start in range(0, len(keys), 1000):
+                client.delete(*keys[start : start + 1000])
+        except Exception:  # noqa: BLE001  (Redis down: the erasure or retention run has committed and stands)
+            logger.error("cached fragments could not be purged: the cache is unreachable", exc_info=True)
+            return 0
         return len(keys)
     if isinstance(store, dict):  # LocMemCache: an OrderedDict of made keys
         lock = cache._lock
