@@ -205,3 +205,32 @@ def test_the_fingerprint_covers_the_included_templates_and_every_app_catalogue(m
     third = fragments._fingerprint(TEMPLATE)
     fragments._fingerprint.cache_clear()
     assert len({before, first, second, third}) == 4
+
+
+def test_purging_fragments_while_redis_is_unreachable_logs_and_does_not_raise(settings, caplog):
+    """An erasure or retention run has committed; a dead Redis must not turn its after-commit purge into an error."""
+    location = f"redis://127.0.0.1:{_closed_port()}/0"
+    # Changing CACHES makes Django's test signal handler drop the cache connections.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
+    assert fragments.fragments_purge() == 0
+    assert "cached fragments could not be purged" in caplog.text
+
+
+def test_purging_deletes_every_fragment_and_nothing_else():
+    """Erasure and retention purge the cached fragments (copies of removed text); other cache entries stay."""
+    from django.core.cache import cache
+
+    cache.set(fragments.FRAGMENT_PREFIX + "abc", "<li>@zebulon</li>")
+    cache.set(fragments.FRAGMENT_PREFIX + "def", "<li>other</li>")
+    cache.set("rl:something:1", 3)
+    assert fragments.fragments_purge() == 2
+    assert cache.get(fragments.FRAGMENT_PREFIX + "abc") is None
+    assert cache.get("rl:something:1") == 3
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
