@@ -103,14 +103,30 @@ IP_CANDIDATE = re.compile(
 )
 
 
-def find_ip_addresses(text: str) -> list[str]:
-    """IPv4 and IPv6 addresses in ``text`` (validated by ``ipaddress``), for erasure: the member may have typed theirs.
+# Addresses that name a machine in anyone's own network, not a person: "set the router to 192.168.0.1"
+# in a member's post must not rewrite everybody else's how-tos.
+SHARED_NETWORKS = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+    "fe80::/10",
+)
 
-    Not part of the posting warning (a version number such as 1.2.3.4 reads like one), but the erasure
-    replaces what the member's own texts held wherever it also appears.
+
+def find_ip_addresses(text: str) -> list[str]:
+    """Public IPv4 and IPv6 addresses in ``text`` (validated by ``ipaddress``), for erasure.
+
+    The member may have typed theirs. Not part of the posting warning (a version number such as
+    1.2.3.4 reads like one), but the erasure replaces what the member's own texts held wherever it
+    also appears. Loopback, unspecified, multicast and private-network addresses (``SHARED_NETWORKS``)
+    are everybody's, so they are left alone.
     """
     import ipaddress
 
+    shared = [ipaddress.ip_network(network) for network in SHARED_NETWORKS]
     found = []
     for match in IP_CANDIDATE.finditer(text or ""):
         candidate = match.group(0)
@@ -120,6 +136,9 @@ def find_ip_addresses(text: str) -> list[str]:
             address = ipaddress.ip_address(candidate)
         except ValueError:
             continue
-        if not (address.is_loopback or address.is_unspecified):
-            found.append(candidate)
+        if address.is_loopback or address.is_unspecified or address.is_multicast:
+            continue
+        if any(address.version == network.version and address in network for network in shared):
+            continue
+        found.append(candidate)
     return found
