@@ -231,3 +231,30 @@ def test_erasure_event_redacts_at_once_without_waiting_for_the_sweep(
     card.refresh_from_db()
     assert card.identity_sent is False
     assert crm_store.tasks[str(card.key)]["event"] == "card.redacted"
+
+
+def test_erasure_redacts_again_a_card_whose_identity_a_withdrawal_already_took_out(
+    member, neighbour, make_thread, moderator, tag, lead_rule, crm_store, dpo, django_capture_on_commit_callbacks
+):
+    """A withdrawal redacted only the identity; the later erasure still sends a redaction of the title and text."""
+    from consent.dsar import services as dsar
+
+    consent.consent_grant(user=member, purpose="crm_followup")
+    tag(_thread_by(member, neighbour, make_thread), moderator)
+    card = InterestCard.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        consent.consent_withdraw(user=member, purpose="crm_followup")
+    assert list(OutboxMessage.objects.filter(kind=OutboxKind.REDACT).values_list("state", flat=True)) == ["sent"]
+    assert crm_store.tasks[str(card.key)]["title"] != ""  # the CRM kept the copied title
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dsar.member_erase(member=member, actor=dpo)
+    services.outbox_sweep()  # nothing more to redact
+
+    # The erasure deleted the member's delivery log and sent its own redaction: three arrivals in all.
+    assert list(OutboxMessage.objects.filter(kind=OutboxKind.REDACT).values_list("state", flat=True)) == ["sent"]
+    assert sorted(crm_store.arrivals.values()) == [3]
+    stored = crm_store.tasks[str(card.key)]
+    assert (stored["event"], stored["text"]) == ("card.redacted", "")
+    for identifier in _identifiers(member):
+        assert identifier.lower() not in json.dumps(stored).lower()
