@@ -76,7 +76,15 @@ def daphne_redis(var_templates):
         "STAFF_2FA_REQUIRED": "0",  # staff log in with the demo passwords
     }
     env.pop("DATABASE_URL", None)
-    log = open(tmp / "daphne.log", "w")  # noqa: SIM115
+    process, url = daphne_start(env=env, port=port, log_path=tmp / "daphne.log")
+    yield {"url": url, "ws": f"ws://127.0.0.1:{port}", "env": env, "var": tmp}
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def daphne_start(*, env: dict, port: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Daphne serving portal.asgi on ``port`` with ``env``, once /healthz answers; its output goes to ``log_path``."""
+    log = open(log_path, "w")  # noqa: SIM115  (closed with the process)
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
         cwd=ROOT,
@@ -89,12 +97,8 @@ def daphne_redis(var_templates):
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=2):
-                break
+                return process, url
         except OSError:
             time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError((tmp / "daphne.log").read_text())
-    yield {"url": url, "ws": f"ws://127.0.0.1:{port}", "env": env, "var": tmp}
-    process.terminate()
-    process.wait(timeout=10)
+    process.kill()
+    raise RuntimeError(log_path.read_text())

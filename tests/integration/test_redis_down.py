@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,23 +22,14 @@ import websockets
 
 from portal import cache as portal_cache
 from portal.cache import FailSoftRedisCache
-from tests.integration.conftest import var_copy
+from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.integration.conftest import daphne_start, var_copy
 from tests.smtp import free_port
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMER = ("customer@example.com", "customer-demo-2026")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 class RedisServer:
@@ -108,32 +98,16 @@ def portal_on_own_redis(var_templates):
     }
     env.pop("DATABASE_URL", None)
     log_path = tmp / "daphne.log"
-    log = open(log_path, "w")  # noqa: SIM115
-    daphne = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        daphne.kill()
+    try:
+        daphne, url = daphne_start(env=env, port=port, log_path=log_path)
+    except RuntimeError:
         redis.kill()
-        raise RuntimeError(log_path.read_text())
+        raise
     yield {"url": url, "ws": f"ws://127.0.0.1:{port}", "redis": redis, "log": log_path}
     daphne.terminate()
     daphne.wait(timeout=10)
     if redis.process.poll() is None:
         redis.kill()
-    log.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
 
