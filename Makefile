@@ -6,6 +6,10 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= auto
+# Every process of `make run` (seeding, worker, scheduler, web server) builds links, the demo CRM
+# connection and its status reports from this one address, so they follow HOST and PORT together.
+PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
+RUN_ENV := PORTAL_BASE_URL=$(PORTAL_BASE_URL)
 
 .PHONY: run test e2e integration bench lint format messages install clean check-deploy
 
@@ -19,8 +23,8 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock
 install: $(VENV)/.installed
 
 run: install
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --no-input -v 0
 	@echo ""
 	@echo "  Portal:      http://$(HOST):$(PORT)/"
@@ -28,9 +32,9 @@ run: install
 	@echo "  E-mails (confirmation links) are printed here. Ctrl-C stops the web server, the worker and the scheduler."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py run_worker --queue-name '*' --interval 0.5 & \
-	$(PY) manage.py run_scheduler & \
-	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
+	$(RUN_ENV) $(PY) manage.py run_worker --queue-name '*' --interval 0.5 & \
+	$(RUN_ENV) $(PY) manage.py run_scheduler & \
+	$(RUN_ENV) $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
 
 test: install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not integration" $(PYTEST_ARGS)

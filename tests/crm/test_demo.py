@@ -75,3 +75,10 @@ def test_keyword_rule_in_demo_tags_a_new_thread(demo_portal):
     card = InterestCard.objects.get(source_id=thread.pk)
     assert card.is_automatic is True
     assert DemoReceipt.objects.filter(webhook_id=str(card.key)).exists()
+
+
+def test_seeding_on_another_port_moves_the_demo_connection_there(demo_portal, settings):
+    """`make run PORT=8123` after a run on 8000: the demo CRM connection follows, so delivery and status reports work."""
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8123"
+    demo.seed(stdout=io.StringIO())
+    assert CrmConnection.objects.get().url == "http://127.0.0.1:8123/crm/demo-receiver/"
