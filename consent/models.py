@@ -288,7 +288,7 @@ class AuditEntry(models.Model):
 
     def action_staff_label(self) -> str:
         """The action as the audit log names it for staff (the member's wording when there is no staff one)."""
-        return str(AUDIT_ACTION_STAFF_LABELS.get(self.action) or self.action_label())
+        return str(AUDIT_ACTION_STAFF_LABELS.get(self.action) or self.action_label)
 
 
 # Every action code written to the audit log, with how the member's access list names it. Apps above consent
