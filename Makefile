@@ -39,7 +39,11 @@ run: install
 test: install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not integration" $(PYTEST_ARGS)
 
-e2e: install
+# axe-core (the accessibility audit the browser tests inject) comes from npm, pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+e2e: install node_modules/.package-lock.json
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 integration: install
