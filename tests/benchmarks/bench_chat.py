@@ -8,6 +8,10 @@ Latency is measured in the client process from the member's send to each observe
 (one clock). Steps at 100, 250 and 500 connected clients offer 2,000 deliveries/s for a few
 seconds each; then, at 500 clients and only if that step kept up, the offered rate climbs until the
 process falls behind.
+After the ramp, the observers grow to 1,000 and a step offers 5,000 deliveries/s (``c1000``). Then a
+second Daphne process joins on the same database and Redis: 1,000 observers split evenly across the two
+processes, the member on the first, 5,000 deliveries/s (``two_process``): every delivery to the second
+process's sockets crosses Redis, and none may be lost.
 ``saturation_per_s`` is the highest delivery rate any step achieved: a step that keeps up delivers
 what is offered, one that falls behind delivers what the process can. "Lost" means never delivered
 by the end of the run (after a final drain); late deliveries count in the latency. The chat's
@@ -42,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = (100, 250, 500)
 TARGET_PER_S = 2000
+LARGE_CLIENTS = 1000
+LARGE_PER_S = 5000
 STEP_SECONDS = 3.0
 RAMP = (2500, 3500, 5000, 7000)
 RAMP_SECONDS = 3.0
@@ -85,7 +91,7 @@ def _free_port() -> int:
     return free_port()
 
 
-def _start_daphne(tmp: Path, port: int) -> subprocess.Popen:
+def _start_daphne(tmp: Path, port: int, *, log_name: str = "daphne.log") -> subprocess.Popen:
     (tmp / "chatbench_settings.py").write_text(
         "from portal.settings.development import *  # noqa\n"
         "CHAT_MEMBER_MESSAGES_PER_MINUTE = 10**9\n"
@@ -102,7 +108,7 @@ def _start_daphne(tmp: Path, port: int) -> subprocess.Popen:
         "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "600"),
         "LOG_LEVEL": "ERROR",
     }
-    log = open(tmp / "daphne.log", "w")  # noqa: SIM115
+    log = open(tmp / log_name, "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
         cwd=ROOT,
@@ -118,32 +124,23 @@ def _start_daphne(tmp: Path, port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError((tmp / "daphne.log").read_text())
+    raise RuntimeError((tmp / log_name).read_text())
 
 
 def run(report) -> None:
     seed = _seed()
     tmp = Path(tempfile.mkdtemp(prefix="chat-bench-"))
     port = _free_port()
-    daphne = _start_daphne(tmp, port)
+    servers = [_start_daphne(tmp, port)]
     try:
-        config = {"port": port, **seed}
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.benchmarks.bench_chat", json.dumps(config)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
-        if os.environ.get("BENCH_CHAT_DEBUG"):
-            (ROOT / "var" / "bench" / "chat_messages.txt").write_text(done.stderr)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr[-3000:])
-        results = json.loads(done.stdout.strip().splitlines()[-1])
+        results = _run_client({"mode": "one_process", "ports": [port], **seed})
+        second = _free_port()
+        servers.append(_start_daphne(tmp, second, log_name="daphne-2.log"))
+        two = _run_client({"mode": "two_process", "ports": [port, second], **seed})
     finally:
-        daphne.terminate()
-        daphne.wait(timeout=10)
+        for daphne in servers:
+            daphne.terminate()
+            daphne.wait(timeout=10)
     lost_total = 0
     worst_p50 = worst_p99 = 0.0
     for step in results["steps"]:
@@ -164,6 +161,28 @@ def run(report) -> None:
     report("chat.fanout.p99_ms", worst_p99, "ms")
     report("chat.fanout.lost", lost_total, "msgs")
     report("chat.fanout.saturation_per_s", results["saturation_per_s"], "/s")
+    for label, step in (("c1000", results["large"]), ("two_process", two["large"])):
+        report(f"chat.fanout.{label}.offered_per_s", step["offered_per_s"], "/s")
+        report(f"chat.fanout.{label}.delivered_per_s", step["delivered_per_s"], "/s")
+        report(f"chat.fanout.{label}.p50_ms", step["p50_ms"], "ms")
+        report(f"chat.fanout.{label}.p99_ms", step["p99_ms"], "ms")
+        report(f"chat.fanout.{label}.lost", step["lost"], "msgs")
+
+
+def _run_client(config: dict) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.bench_chat", json.dumps(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if os.environ.get("BENCH_CHAT_DEBUG"):
+        (ROOT / "var" / "bench" / f"chat_messages_{config['mode']}.txt").write_text(done.stderr)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- client side (a separate process) ----------------------------------------------------------
@@ -256,9 +275,27 @@ def _stats(step: dict, sent_at: dict) -> dict:
     }
 
 
+async def _add_observers(receivers: list, tasks: list, target: int, config: dict) -> None:
+    """Open observer sockets until there are ``target``, spread round-robin over the server ports."""
+    ports = config["ports"]
+    while len(receivers) < target:
+        batch = min(10, target - len(receivers))
+        opened = []
+        for i in range(batch):
+            port = ports[(len(receivers) + i) % len(ports)]
+            url = f"ws://127.0.0.1:{port}/ws/chat/{config['chat_id']}/"
+            opened.append(_open(url, config["cookies"]["observer"], f"http://127.0.0.1:{port}"))
+        for socket in await asyncio.gather(*opened):
+            await socket.recv()  # hello
+            receiver = Receiver(socket)
+            receivers.append(receiver)
+            tasks.append(asyncio.create_task(receiver.read()))
+
+
 async def _client(config: dict) -> dict:
-    origin = f"http://127.0.0.1:{config['port']}"
-    url = f"ws://127.0.0.1:{config['port']}/ws/chat/{config['chat_id']}/"
+    port = config["ports"][0]
+    origin = f"http://127.0.0.1:{port}"
+    url = f"ws://127.0.0.1:{port}/ws/chat/{config['chat_id']}/"
     sender = await _open(url, config["cookies"]["member"], origin)
     await sender.recv()  # hello
     drain = asyncio.create_task(_drain(sender))
@@ -266,15 +303,22 @@ async def _client(config: dict) -> dict:
     tasks = []
     sent_at: dict[str, float] = {}
     steps = []
+    if config["mode"] == "two_process":
+        await _add_observers(receivers, tasks, LARGE_CLIENTS, config)
+        await asyncio.sleep(1.0)
+        large = await _send_step(
+            sender, receivers, sent_at, label="two", rate_per_s=LARGE_PER_S / LARGE_CLIENTS, seconds=STEP_SECONDS
+        )
+        await asyncio.sleep(FINAL_DRAIN_SECONDS)
+        result = {"large": _stats(large, sent_at)}
+        for receiver in receivers:
+            await receiver.socket.close()
+        await sender.close()
+        for task in [*tasks, drain]:
+            task.cancel()
+        return result
     for target in STEPS:
-        while len(receivers) < target:
-            batch = min(10, target - len(receivers))
-            sockets = await asyncio.gather(*[_open(url, config["cookies"]["observer"], origin) for _ in range(batch)])
-            for socket in sockets:
-                await socket.recv()  # hello
-                receiver = Receiver(socket)
-                receivers.append(receiver)
-                tasks.append(asyncio.create_task(receiver.read()))
+        await _add_observers(receivers, tasks, target, config)
         await asyncio.sleep(1.0)
         steps.append(
             await _send_step(
@@ -293,6 +337,11 @@ async def _client(config: dict) -> dict:
         interim = _stats(step, sent_at)
         if interim["lost"] or interim["delivered_per_s"] < 0.95 * offered or interim["p99_ms"] >= 1000:
             break
+    await _add_observers(receivers, tasks, LARGE_CLIENTS, config)
+    await asyncio.sleep(1.0)
+    large = await _send_step(
+        sender, receivers, sent_at, label="c1000", rate_per_s=LARGE_PER_S / LARGE_CLIENTS, seconds=STEP_SECONDS
+    )
     await asyncio.sleep(FINAL_DRAIN_SECONDS)
     if os.environ.get("BENCH_CHAT_DEBUG"):  # per message: first, median and last delivery (stderr)
         for step in steps:
@@ -309,7 +358,7 @@ async def _client(config: dict) -> dict:
     await sender.close()
     for task in [*tasks, drain]:
         task.cancel()
-    return {"steps": step_stats, "ramp": ramp_stats, "saturation_per_s": saturation}
+    return {"steps": step_stats, "ramp": ramp_stats, "saturation_per_s": saturation, "large": _stats(large, sent_at)}
 
 
 if __name__ == "__main__":
