@@ -13,8 +13,10 @@ COPY requirements.lock ./
 RUN pip install --no-cache-dir --no-deps -r requirements.lock
 
 COPY --chown=portal:portal . .
+# witness/ and erasures/ are mount points of their own volumes (docker-compose.yml): created here so the
+# volumes start out owned by the portal user.
 # collectstatic runs with production settings (manifest storage); its keys are throwaway build-time keys.
-RUN mkdir -p /var/lib/portal \
+RUN mkdir -p /var/lib/portal/witness /var/lib/portal/erasures \
     && env $(DJANGO_SETTINGS_MODULE=portal.settings.development PORTAL_VAR_DIR=/tmp/build python manage.py generate_keys) \
        ALLOWED_HOSTS=build python manage.py collectstatic --no-input -v 0 \
     && rm -rf /tmp/build && chown -R portal:portal /var/lib/portal

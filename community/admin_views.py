@@ -181,7 +181,7 @@ def forum_access(request, forum_id: int):
         request,
         "community/admin/forum_access.html",
         {
-            "page_title": _("Access to %(forum)s") % {"forum": forum.name},
+            "page_title": _("Access to %(forum)s") % {"forum": forum.localized_name},
             "header_icon": "lock",
             "forum": forum,
             "form": form,

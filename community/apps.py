@@ -7,6 +7,7 @@ class CommunityConfig(AppConfig):
     verbose_name = "Community"
 
     def ready(self):
+        from community import notices as community_notices
         from consent.processors import LegalBasis, ProcessorKind, register_processor
         from portal.notifications import register_kind
         from portal.roles import Role, grant
@@ -27,6 +28,7 @@ class CommunityConfig(AppConfig):
             serves_request=True,
         )
         notices = "community.notifications"
+        community_notices.register_messages()
         register_kind("community.reply", _("Replies to my threads"), processor=notices, email_default=True)
         register_kind("community.accepted", _("My answer was accepted"), processor=notices, email_default=True)
         register_kind("community.mention", _("Someone mentioned me"), processor=notices, email_default=True)

@@ -10,3 +10,5 @@ thread_tagged = Event("thread_tagged")
 post_created = Event("post_created")
 # answer_accepted(thread, post, actor)
 answer_accepted = Event("answer_accepted")
+# post_edited(post): the text of a post changed (insight re-analyses it).
+post_edited = Event("post_edited")

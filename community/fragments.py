@@ -15,7 +15,7 @@ THREAD_ROW_TEMPLATE = "community/includes/thread_row.html"
 
 
 def _author_key(author) -> tuple:
-    return (author.pk, author.handle, author.erased_at) if author is not None else (None,)
+    return (author.pk, author.handle, author.display_name, author.erased_at) if author is not None else (None,)
 
 
 def _post_key(post) -> tuple:

@@ -105,6 +105,7 @@ for model, reason in (
     ("community.Tag", "Topic names."),
     ("community.BlogIndexPage", "Editorial page; ownership is registered on wagtailcore.Page."),
     ("community.BlogPageTag", "Links between tags and blog posts."),
+    ("community.DepartmentApprovalTask", "Workflow configuration: a step and the groups that approve it."),
     ("community.ModerationSettings", "Configuration."),
 ):
     not_personal(model, reason=reason)

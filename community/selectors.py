@@ -102,6 +102,14 @@ def forum_visible_to(*, user, slug: str) -> Forum | None:
 def thread_list_visible_to(*, user, forum: Forum, filter: str = "newest", tag: str = "", page=1) -> Page:
     """One page of a forum's threads the viewer may see, newest activity first (tags from ``tag_labels``)."""
     number = _page_number(page)
+    qs = threads_visible_to(user=user, forum=forum, filter=filter, tag=tag)
+    size = settings.FORUM_THREADS_PER_PAGE
+    rows = _seek_page(qs, order=THREAD_ORDER, number=number, size=size)
+    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
+def threads_visible_to(*, user, forum: Forum, filter: str = "newest", tag: str = "") -> QuerySet[Thread]:
+    """A forum's threads the viewer may see under a list filter, unordered (pages and API cursors order them)."""
     qs = Thread.objects.filter(forum=forum).select_related("author")
     staff = permissions.can_moderate_forum(user, forum)
     if not staff:
@@ -115,9 +123,7 @@ def thread_list_visible_to(*, user, forum: Forum, filter: str = "newest", tag: s
     if tag:
         # A member asking for a staff-only tag gets the same empty list as for an unknown one.
         qs = qs.filter(tags__slug=tag) if staff else qs.filter(tags__slug=tag, tags__is_internal=False)
-    size = settings.FORUM_THREADS_PER_PAGE
-    rows = _seek_page(qs, order=THREAD_ORDER, number=number, size=size)
-    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+    return qs
 
 
 def thread_detail(*, user, thread_id: int) -> Thread:
@@ -133,6 +139,26 @@ def _post_queryset(user, thread: Thread) -> QuerySet[Post]:
             visible |= Q(author_id=user.pk) & ~Q(status=PostStatus.PUBLISHED)
         qs = qs.filter(visible)
     return qs
+
+
+def posts_visible_to(*, user, thread: Thread) -> QuerySet[Post]:
+    """The thread's posts the viewer may see, unordered (pages and API cursors order them)."""
+    return _post_queryset(user, thread)
+
+
+def flag_standing(*, reporter, post: Post) -> Flag | None:
+    """The member's report of this post that still stands: open, or decided since the post's last edit.
+
+    A member reports a post once; only an edit after the moderators' decision makes it reportable again.
+    """
+    if not reporter or not reporter.is_authenticated:
+        return None
+    flag = Flag.objects.filter(post=post, reporter=reporter).order_by("-created_at", "-id").first()
+    if flag is None:
+        return None
+    if flag.resolved_at is not None and post.edited_at and post.edited_at > flag.resolved_at:
+        return None
+    return flag
 
 
 def posts_for_thread(*, user, thread: Thread, page=1) -> Page:
@@ -304,3 +330,93 @@ def moderation_queue_for(*, user) -> dict:
 
 def moderation_log(*, limit: int = 200) -> list[ModerationAction]:
     return list(ModerationAction.objects.select_related("moderator", "member", "thread", "post")[:limit])
+
+
+# --- reads for insight (aggregates over content; insight never writes here) -------------------------
+
+
+def posts_for_analysis(*, ids) -> QuerySet[Post]:
+    """Published posts of public threads with thread and forum, as the text analysis reads them."""
+    return (
+        Post.objects.select_related("thread__forum")
+        .filter(pk__in=ids, status=PostStatus.PUBLISHED, thread__is_private=False, thread__is_held=False)
+        .exclude(thread__state=ThreadState.HIDDEN)
+    )
+
+
+def post_ids_for_analysis() -> QuerySet:
+    """Ids of every published post in a public thread, oldest first (the backfill walks them)."""
+    return (
+        Post.objects.filter(status=PostStatus.PUBLISHED, thread__is_private=False, thread__is_held=False)
+        .exclude(thread__state=ThreadState.HIDDEN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def thread_service_rows(*, start, end, forum_ids=None, staff_group_names=()) -> QuerySet:
+    """Public threads opened in [start, end) with their first reply and first staff reply times (one query)."""
+    replies = Post.objects.filter(thread=OuterRef("pk"), is_question=False, status=PostStatus.PUBLISHED).order_by(
+        "created_at"
+    )
+    staff_replies = replies.filter(author__groups__name__in=list(staff_group_names))
+    threads = (
+        Thread.objects.filter(created_at__gte=start, created_at__lt=end, is_private=False, is_held=False)
+        .exclude(state=ThreadState.HIDDEN)
+        .filter(blog_page__isnull=True)
+    )
+    if forum_ids:
+        threads = threads.filter(forum_id__in=forum_ids)
+    return threads.annotate(
+        first_reply_at=Subquery(replies.values("created_at")[:1]),
+        first_staff_reply_at=Subquery(staff_replies.values("created_at")[:1]),
+    ).values(
+        "pk",
+        "forum_id",
+        "author_id",
+        "created_at",
+        "first_reply_at",
+        "first_staff_reply_at",
+        "accepted_post_id",
+        "state",
+    )
+
+
+def unanswered_open_threads(*, forum_ids=None, limit: int = 50) -> list[Thread]:
+    """Open public threads nobody has replied to, oldest first: the working list of the service view."""
+    threads = Thread.objects.filter(
+        state=ThreadState.OPEN, reply_count=0, is_private=False, is_held=False, blog_page__isnull=True
+    )
+    if forum_ids:
+        threads = threads.filter(forum_id__in=forum_ids)
+    return list(
+        threads.select_related("forum")
+        .only("pk", "title", "created_at", "forum__name")
+        .order_by("created_at", "pk")[:limit]
+    )
+
+
+def threads_by_ids(ids) -> dict[int, Thread]:
+    """Threads by id with their forum, for insight's drill-down and cluster lists (one query)."""
+    rows = Thread.objects.filter(pk__in=list(ids)).select_related("forum", "accepted_post")
+    return {
+        thread.pk: thread
+        for thread in rows.only(
+            "pk", "title", "state", "created_at", "forum__name", "forum__slug", "accepted_post__helpful_count"
+        )
+    }
+
+
+def thread_public_tag_rows(*, start, end) -> list[tuple[int, str]]:
+    """(thread id, tag name) of the public tags on threads opened in [start, end)."""
+    through = Thread.tags.through
+    return list(
+        through.objects.filter(
+            thread__created_at__gte=start, thread__created_at__lt=end, tag__is_internal=False
+        ).values_list("thread_id", "tag__name")
+    )
+
+
+def forums_for_filter() -> list[Forum]:
+    """Every public forum by name, for the insight filters."""
+    return list(Forum.objects.filter(is_private=False).only("pk", "name", "product").order_by("name"))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.utils.translation import gettext as _
 from django_tasks import task
 from wagtail.search import index
 
 from portal.models import User
-from portal.notifications import in_language, notification_send
+from portal.notifications import notification_send
 from portal.task_leases import effect_once
 
 
@@ -26,7 +25,7 @@ def post_published(*, post_id: int) -> int:
     if post.is_question:
         index.insert_or_update_object(post.thread)
     thread = post.thread
-    author_name = post.author.public_name if post.author else _("deleted member")
+    author_name = post.author.public_name if post.author else ""
     sent = 0
     notified: set[int] = set()
     if post.author_id:
@@ -37,13 +36,13 @@ def post_published(*, post_id: int) -> int:
     for user in mentioned:
         if user.pk in notified or not can_view_thread_for_notice(user, thread):
             continue
-        with in_language(user), effect_once("notify", user.pk) as first:
+        with effect_once("notify", user.pk) as first:
             if first:  # a run whose worker died may have told this member already
                 notification_send(
                     recipient=user,
                     kind="community.mention",
-                    title=_("@%(handle)s mentioned you in “%(title)s”")
-                    % {"handle": author_name, "title": thread.title},
+                    message="community.mention",
+                    params={"handle": author_name, "title": thread.title},
                     url=post.get_absolute_url(),
                 )
         notified.add(user.pk)
@@ -55,12 +54,13 @@ def post_published(*, post_id: int) -> int:
         and recipient.pk not in notified
         and can_view_thread_for_notice(recipient, thread)
     ):
-        with in_language(recipient), effect_once("notify", recipient.pk) as first:
+        with effect_once("notify", recipient.pk) as first:
             if first:
                 notification_send(
                     recipient=recipient,
                     kind="community.reply",
-                    title=_("@%(handle)s replied to “%(title)s”") % {"handle": author_name, "title": thread.title},
+                    message="community.reply",
+                    params={"handle": author_name, "title": thread.title},
                     url=post.get_absolute_url(),
                 )
         sent += 1
@@ -78,12 +78,13 @@ def answer_accepted(*, post_id: int, actor_id: int) -> bool:
         return False
     if not can_view_thread_for_notice(post.author, post.thread):
         return False
-    with in_language(post.author), effect_once("notify", post.author_id) as first:
+    with effect_once("notify", post.author_id) as first:
         if first:
             notification_send(
                 recipient=post.author,
                 kind="community.accepted",
-                title=_("Your answer in “%(title)s” was accepted") % {"title": post.thread.title},
+                message="community.accepted",
+                params={"title": post.thread.title},
                 url=post.get_absolute_url(),
             )
     return True

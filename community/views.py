@@ -16,7 +16,13 @@ from community.forms import EditForm, FlagForm, ReasonForm, ReplyForm, TagForm, 
 from community.models import Tag
 from portal.forms import add_service_errors
 from portal.inputs import bounded_int, search_shortened_message, search_words
-from portal.markup import render_markdown
+from portal.markup import has_images, render_markdown
+
+
+def _tell_about_images(request, body: str) -> None:
+    """A Markdown image is shown as a link only; the writer hears it in the preview and after posting."""
+    if has_images(body):
+        messages.info(request, _("Images from other sites are not shown: your post links to them instead."))
 
 
 def _personal_data_step(request, form):
@@ -217,6 +223,7 @@ def thread_create(request, slug: str):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
+                _tell_about_images(request, form.cleaned_data["body"])
                 if thread.is_held:
                     messages.info(request, _("Thanks! Your question is waiting for a moderator and will appear soon."))
                 else:
@@ -225,6 +232,7 @@ def thread_create(request, slug: str):
         if form.is_valid():
             similar_list = selectors.similar_threads(user=request.user, title=form.cleaned_data["title"])
             preview_html = render_markdown(form.cleaned_data["body"])
+            _tell_about_images(request, form.cleaned_data["body"])
     return render(
         request,
         "community/thread_form.html",
@@ -268,11 +276,13 @@ def post_reply(request, thread_id: int):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
+                _tell_about_images(request, form.cleaned_data["body"])
                 if not post.is_published:
                     messages.info(request, _("Thanks! Your reply is waiting for a moderator and will appear soon."))
                 return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
         if form.is_valid():
             preview_html = render_markdown(form.cleaned_data["body"])
+            _tell_about_images(request, form.cleaned_data["body"])
     return render(
         request,
         "community/reply_form.html",
@@ -305,6 +315,7 @@ def post_edit(request, post_id: int):
                 add_service_errors(form, exc)
             else:
                 messages.success(request, _("Your changes are saved."))
+                _tell_about_images(request, form.cleaned_data["body"])
                 return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
     return render(request, "community/post_edit.html", {"post": post, "form": form, "findings": findings})
 
@@ -353,6 +364,9 @@ def post_flag(request, post_id: int):
     post = permissions.access_post(request.user, post_id)
     if not permissions.can_flag_post(request.user, post):
         raise PermissionDenied
+    if selectors.flag_standing(reporter=request.user, post=post) is not None:
+        messages.info(request, _("You already reported this post. A moderator looks at each report."))
+        return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
     form = FlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -455,6 +469,7 @@ def blog_comment(request, page_id: int):
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return HttpResponseRedirect(page.url + "#comments")
+    _tell_about_images(request, form.cleaned_data["body"])
     if not post.is_published:
         messages.info(request, _("Thanks! Your comment is waiting for a moderator and will appear soon."))
     return HttpResponseRedirect(f"{page.url}#post-{post.pk}")

@@ -22,9 +22,9 @@ class ForumViewSet(ModelViewSet):
     icon = "folder-open-inverse"
     menu_label = _("Forums")
     add_to_admin_menu = False
-    form_fields = ["name", "slug", "description", "product", "order", "is_private"]
-    list_display = ["name", "product", "is_private", "thread_count", "post_count"]
-    search_fields = ["name", "product"]
+    form_fields = ["name", "name_de", "slug", "description", "description_de", "product", "order", "is_private"]
+    list_display = ["name", "name_de", "product", "is_private", "thread_count", "post_count"]
+    search_fields = ["name", "name_de", "product"]
 
 
 forum_viewset = ForumViewSet("community_forums")

@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from consent import ledger, permissions, pseudonyms, selectors, services
+from consent import ledger, permissions, pseudonyms, selectors, services, witness
 from consent.forms import NoticeForm, ReidentifyForm
 from consent.models import LedgerCheckpoint, LedgerHead, NoticeVersion, Purpose
 from consent.record import record_as_csv, record_of_processing
+from consent.verification import Verification
 from portal.inputs import page_number
 
 
@@ -106,10 +107,14 @@ class LedgerView(PrivacyAdminView):
         context = super().get_context_data(**kwargs)
         context["head"] = LedgerHead.objects.filter(pk=1).first()
         context["checkpoints"] = LedgerCheckpoint.objects.order_by("-tree_size")[:10]
+        context["witnesses"] = witness.witness_labels()
         return context
 
     def post(self, request):
-        result = ledger.verify()
+        try:  # the witness file, when this process can read it, is compared too
+            result = ledger.verify(witnessed=witness.file_witnessed_roots())
+        except witness.WitnessError as exc:
+            result = Verification().fail(None, str(exc))
         services.audit_record(actor=request.user, subject=None, action="verify_ledger", target=f"size {result.size}")
         return self.render_to_response(self.get_context_data(result=result))
 

@@ -9,6 +9,7 @@ class ConsentConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django.utils.module_loading import autodiscover_modules
 
+        import consent.checks  # noqa: F401  (registers the deploy checks of the ledger)
         import consent.registry  # noqa: F401  (registers the system check)
         from portal.roles import Role, grant
 

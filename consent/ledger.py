@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consent import merkle
@@ -150,7 +150,7 @@ def append(
         root = merkle.frontier_root(frontier)
         fields = ["size", "last_leaf_hash", "frontier"]
         if _checkpoint_due(head, now):
-            _write_checkpoint(head.size, root, now)
+            _write_checkpoint(head.size, root, frontier, now)
             head.checkpointed_at = now
             fields.append("checkpointed_at")
         head.save(update_fields=fields)
@@ -165,13 +165,40 @@ def _checkpoint_due(head: LedgerHead, now: datetime) -> bool:
     return head.checkpointed_at is None or now - head.checkpointed_at >= timedelta(minutes=minutes)
 
 
-def _write_checkpoint(size: int, root: bytes, now: datetime) -> LedgerCheckpoint:
+def _write_checkpoint(size: int, root: bytes, frontier: list[bytes], now: datetime) -> LedgerCheckpoint:
+    """Sign the head, prove it extends the previous checkpoint (RFC 6962), and hand it to the witnesses."""
+    from consent import witness
     from consent.receipts import sign
 
     statement = {"tree_size": size, "root_hash": root.hex(), "created_at": iso_utc(now)}
-    return LedgerCheckpoint.objects.create(
-        tree_size=size, root_hash=root.hex(), created_at=now, signature=sign(statement)
+    checkpoint = LedgerCheckpoint.objects.create(
+        tree_size=size,
+        root_hash=root.hex(),
+        created_at=now,
+        signature=sign(statement),
+        frontier=[h.hex() for h in frontier],
+        consistency=" ".join(h.hex() for h in _consistency_from_previous(size)),
     )
+    witness.checkpoint_witness_on_commit(checkpoint)
+    return checkpoint
+
+
+def _consistency_from_previous(size: int) -> list[bytes]:
+    """The proof that the tree of ``size`` extends the newest checkpoint: its frontier plus the leaves since."""
+    previous = LedgerCheckpoint.objects.filter(tree_size__lt=size).order_by("-tree_size").first()
+    if previous is None:
+        return []
+    leaves = (
+        ConsentEvent.objects.filter(index__gte=previous.tree_size, index__lt=size)
+        .order_by("index")
+        .values_list("leaf_hash", flat=True)
+    )
+    try:
+        return merkle.consistency_proof(
+            previous.tree_size, [bytes.fromhex(h) for h in previous.frontier], [bytes.fromhex(h) for h in leaves]
+        )
+    except ValueError:  # a damaged previous checkpoint: the proof stays empty and verification names it
+        return []
 
 
 def checkpoint_now() -> LedgerCheckpoint | None:
@@ -181,8 +208,8 @@ def checkpoint_now() -> LedgerCheckpoint | None:
         if head.size == 0 or LedgerCheckpoint.objects.filter(tree_size=head.size).exists():
             return None
         now = timezone.now()
-        root = merkle.frontier_root([bytes.fromhex(h) for h in head.frontier])
-        checkpoint = _write_checkpoint(head.size, root, now)
+        frontier = [bytes.fromhex(h) for h in head.frontier]
+        checkpoint = _write_checkpoint(head.size, merkle.frontier_root(frontier), frontier, now)
         head.checkpointed_at = now
         head.save(update_fields=["checkpointed_at"])
         return checkpoint
@@ -194,151 +221,8 @@ def root_at(size: int) -> bytes:
     return merkle.root_of(bytes.fromhex(h) for h in hashes.iterator(chunk_size=5000))
 
 
-# --- Verification ----------------------------------------------------------------------------------
+def verify(*, chunk_size: int = 5000, witnessed=None):
+    """Recompute the whole ledger (see ``consent.verification``); ``witnessed``: {tree size: root hex}."""
+    from consent.verification import verify_ledger
 
-
-@dataclass
-class Verification:
-    """The outcome of recomputing the whole ledger."""
-
-    size: int = 0
-    checkpoints: int = 0
-    root: str = ""
-    first_bad_index: int | None = None
-    problem: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.first_bad_index is None and not self.problem
-
-    def fail(self, index: int | None, problem: str) -> Verification:
-        self.first_bad_index = index
-        self.problem = problem
-        return self
-
-
-_VERIFIED_COLUMNS = (
-    "index",
-    "payload",
-    "leaf_hash",
-    "record_id",
-    "subject",
-    "purpose_code",
-    "kind",
-    "state",
-    "created_at",
-)
-
-
-def _raw_rows(chunk_size: int):
-    """Stored rows without ORM conversions (verification reads every row; conversions would dominate), streamed."""
-    table = connection.ops.quote_name(ConsentEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _VERIFIED_COLUMNS)
-    with transaction.atomic(), connection.chunked_cursor() as cursor:  # a server-side cursor on PostgreSQL
-        cursor.execute(f"SELECT {columns} FROM {table} ORDER BY {connection.ops.quote_name('index')}")  # noqa: S608
-        while rows := cursor.fetchmany(chunk_size):
-            yield from rows
-
-
-def _uuid_text(value) -> str:
-    return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
-
-
-def _time_text(value) -> str:
-    """The stored time in the entry's format; SQLite hands back naive UTC datetimes (or text)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return iso_utc(value)
-
-
-def verify(*, chunk_size: int = 5000) -> Verification:
-    """Recompute every leaf, chain link and checkpoint; name the first index that cannot be trusted."""
-    from consent.receipts import ReceiptError, verify_jws
-
-    result = Verification()
-    checkpoints = list(LedgerCheckpoint.objects.order_by("tree_size"))
-    for checkpoint in checkpoints:
-        try:
-            statement = verify_jws(checkpoint.signature)
-        except ReceiptError as exc:
-            return result.fail(None, f"checkpoint at size {checkpoint.tree_size}: bad signature ({exc})")
-        if statement.get("tree_size") != checkpoint.tree_size or statement.get("root_hash") != checkpoint.root_hash:
-            return result.fail(
-                None, f"checkpoint at size {checkpoint.tree_size}: columns differ from the signed statement"
-            )
-    pending = {c.tree_size: c for c in checkpoints}
-    last_good = 0
-    # A root that differs from a signed checkpoint covers a range; a precise failure found later inside
-    # that range (a broken link right after a rewritten entry) names the entry better.
-    suspect: tuple[int, int, str] | None = None
-
-    def fail(index: int, problem: str) -> Verification:
-        if suspect is not None and not (suspect[0] <= index < suspect[1]):
-            return result.fail(suspect[0], suspect[2])
-        return result.fail(index, problem)
-
-    expected = 0
-    prev = ""
-    frontier: list[bytes] = []
-    for index, payload, stored_leaf, record_id, subject, purpose, kind, state, created_at in _raw_rows(chunk_size):
-        if index != expected:
-            what = "is missing" if index > expected else "appears twice"
-            return fail(expected, f"entry {expected} {what} (next stored index is {index})")
-        leaf = merkle.leaf_hash(payload.encode())
-        if leaf.hex() != stored_leaf:
-            return fail(index, f"entry {index}: its content does not match its leaf hash")
-        try:
-            data = json.loads(payload)
-        except ValueError:
-            return fail(index, f"entry {index}: not valid JSON")
-        written = data.get("index")
-        if written != index:
-            # A shifted or swapped entry: the first untrustworthy position is the lower of the two.
-            first = min(written, index) if isinstance(written, int) and written >= 0 else index
-            return fail(first, f"entry {index}: stored at index {index} but written as {written}")
-        if data.get("prev") != prev:
-            return fail(
-                max(index - 1, 0), f"entry {index} does not link to entry {index - 1}: one of them was rewritten"
-            )
-        if (
-            subject != data.get("subject")
-            or purpose != data.get("purpose")
-            or kind != data.get("kind")
-            or state != data.get("state")
-            or _uuid_text(record_id) != str(data.get("record_id")).replace("-", "")
-            or _time_text(created_at) != data.get("time")
-        ):
-            return fail(index, f"entry {index}: its columns differ from the hashed entry")
-        frontier = merkle.frontier_append(frontier, index, leaf)
-        prev = stored_leaf
-        expected += 1
-        checkpoint = pending.pop(expected, None)
-        if checkpoint is not None:
-            if merkle.frontier_root(frontier).hex() != checkpoint.root_hash:
-                if suspect is None:
-                    suspect = (
-                        last_good,
-                        expected,
-                        f"the root over entries {last_good}..{expected - 1} differs from the checkpoint signed "
-                        f"at size {expected}",
-                    )
-            else:
-                result.checkpoints += 1
-                last_good = expected
-    result.size = expected
-    result.root = merkle.frontier_root(frontier).hex()
-    if pending:
-        largest = max(pending)
-        return fail(
-            expected, f"the log was truncated: a checkpoint was signed at size {largest}, {expected} entries remain"
-        )
-    head = LedgerHead.objects.filter(pk=1).first()
-    if head is not None and head.size != expected:
-        return fail(min(expected, head.size), f"the ledger head says {head.size} entries, {expected} are stored")
-    if head is not None and head.last_leaf_hash != prev:
-        return fail(max(expected - 1, 0), "the ledger head does not match the last entry")
-    if suspect is not None:
-        return result.fail(suspect[0], suspect[2])
-    return result
+    return verify_ledger(chunk_size=chunk_size, witnessed=witnessed)

@@ -163,3 +163,42 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
     hash2 = _chain_border_right(hash2, proof[inner:])
     if hash2 != root2:
         raise ProofError("the proof does not lead to root2")
+
+
+def peak_ranges(size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [start, end) of the frontier's perfect subtrees for a tree of ``size`` leaves."""
+    ranges, start = [], 0
+    for peak in _peak_sizes(size):
+        ranges.append((start, start + peak))
+        start += peak
+    return ranges
+
+
+def consistency_proof(old_size: int, old_frontier: Sequence[bytes], new_leaves: Sequence[bytes]) -> list[bytes]:
+    """PROOF(m, D[n]) of RFC 6962 section 2.1.2 from the old tree's frontier and the leaves appended since.
+
+    Every subtree the proof names lies either wholly inside the old tree, where it is a run of the old
+    frontier's peaks, or wholly among the new leaves; so a checkpoint's proof costs O(n - m) hashes and
+    never reads the leaves before ``m``.
+    """
+    size = old_size + len(new_leaves)
+    if not 0 < old_size <= size:
+        raise ValueError("a consistency proof needs 0 < old size <= new size")
+    peaks = dict(zip(peak_ranges(old_size), old_frontier, strict=True))
+
+    def subtree(lo: int, hi: int) -> bytes:
+        if hi <= old_size:
+            covering = [peak for (start, end), peak in peaks.items() if start >= lo and end <= hi]
+            return frontier_root(covering)
+        return root_of(new_leaves[lo - old_size : hi - old_size])
+
+    def subproof(m: int, lo: int, hi: int, whole: bool) -> list[bytes]:
+        n = hi - lo
+        if m == n:
+            return [] if whole else [subtree(lo, hi)]
+        k = 1 << ((n - 1).bit_length() - 1)
+        if m <= k:
+            return subproof(m, lo, lo + k, whole) + [subtree(lo + k, hi)]
+        return subproof(m - k, lo + k, hi, False) + [subtree(lo, lo + k)]
+
+    return subproof(old_size, 0, size, True)

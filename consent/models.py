@@ -179,18 +179,30 @@ class ConsentEvent(models.Model):
 
 
 class LedgerCheckpoint(models.Model):
-    """A signed (Ed25519) statement of the tree size and Merkle root at one moment."""
+    """A signed (Ed25519) statement of the tree size and Merkle root at one moment; append-only like the ledger."""
 
     tree_size = models.BigIntegerField(unique=True)
     root_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     signature = models.TextField()  # JWS compact over {"tree_size", "root_hash", "created_at"}
+    frontier = models.JSONField(default=list)  # hex peaks of the tree at tree_size: the next proof starts here
+    consistency = models.TextField(blank=True)  # RFC 6962 proof from the previous checkpoint (hex, space-separated)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["tree_size"]
 
     def __str__(self):
         return f"checkpoint {self.tree_size}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Ledger checkpoints are immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Ledger checkpoints are immutable")
 
 
 class MemberConsent(models.Model):

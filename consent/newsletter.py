@@ -77,9 +77,19 @@ def newsletter_send(*, subject: str, body: str) -> int:
     return sent
 
 
+def unsubscribe_url(user, purpose: str) -> str:
+    """The member's one-click unsubscribe link for ``purpose``: works without login, never expires (RFC 8058)."""
+    return settings.PORTAL_BASE_URL + reverse("consent:unsubscribe", args=[unsubscribe_token(user, purpose)])
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """The RFC 8058 headers every marketing mail carries, so mail programs offer the one-click unsubscribe."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def marketing_mail_queue(*, user, purpose: str, subject: str, body: str):
     """Queue one marketing mail with RFC 8058 one-click unsubscribe; the worker checks the consent when it leaves."""
-    url = settings.PORTAL_BASE_URL + reverse("consent:unsubscribe", args=[unsubscribe_token(user, purpose)])
+    url = unsubscribe_url(user, purpose)
     with translation.override(user.preferred_language):
         footer = _(
             "You receive this because you subscribed in the privacy centre. Unsubscribe with one click: %(url)s"
@@ -89,5 +99,5 @@ def marketing_mail_queue(*, user, purpose: str, subject: str, body: str):
         processor=f"consent.{purpose}",
         subject=subject,
         body=f"{body}\n\n-- \n{footer}\n",
-        headers={"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        headers=unsubscribe_headers(url),
     )

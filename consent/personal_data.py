@@ -15,6 +15,7 @@ register(
     export_fields=(
         "email",
         "handle",
+        "display_name",
         "first_name",
         "last_name",
         "preferred_language",
@@ -29,7 +30,7 @@ register(
     "portal.Notification",
     subject="recipient",
     category="notifications",
-    export_fields=("kind", "title", "url", "created_at", "read_at"),
+    export_fields=("kind", "message", "params", "url", "created_at", "read_at"),
     erasure=Erasure.DELETE,
 )
 register(
@@ -41,7 +42,7 @@ register(
     reason="A mail waiting for the worker, deleted once it has left (minutes); not exported, erased if still queued.",
 )
 # Other members' notifications name the member ("@handle replied"): erasure rewrites the handle there.
-rewrite_text("portal.Notification", fields=("title",))
+rewrite_text("portal.Notification", fields=("params",))
 register(
     "portal.NotificationPreference",
     subject="user",
@@ -197,6 +198,8 @@ not_personal("axes.AccessAttemptExpiration", reason="When an AccessAttempt recor
 # --- No personal data -------------------------------------------------------------------
 for model, reason in (
     ("portal.HomePage", "Editorial page content; its ownership is registered on wagtailcore.Page."),
+    ("portal.LegalPage", "The imprint and privacy policy texts; ownership is registered on wagtailcore.Page."),
+    ("simple_translation.SimpleTranslation", "Placeholder model for the permission to submit translations."),
     ("theme.BrandSettings", "Company branding only."),
     ("wagtailredirects.Redirect", "URL redirects."),
     ("wagtailsearchpromotions.Query", "Search terms aggregated without any link to who searched."),

@@ -59,6 +59,26 @@ def pseudonym_for(user, domain: str, *, version: int | None = None) -> str:
     return pseudonym
 
 
+def pseudonyms_for_ids(user_ids, domain: str) -> dict[int, str]:
+    """``pseudonym_for`` for many members at once: one query records the mappings not yet known to this process."""
+    if not DOMAIN_PATTERN.match(domain or ""):
+        raise InvalidDomain(f"invalid pseudonym domain {domain!r}")
+    version = current_pseudonym_version()
+    found = {pk: compute(pk, domain, version) for pk in {pk for pk in user_ids if pk}}
+    missing = {pk: p for pk, p in found.items() if (pk, domain, version) not in _recorded}
+    if missing:
+        PseudonymMapping.objects.bulk_create(
+            [
+                PseudonymMapping(user_id=pk, domain=domain, key_version=version, pseudonym=p)
+                for pk, p in missing.items()
+            ],
+            ignore_conflicts=True,
+        )
+        for pk in missing:
+            transaction.on_commit(partial(_recorded.add, (pk, domain, version)))
+    return found
+
+
 def _record(user_id: int, domain: str, version: int, pseudonym: str) -> None:
     if PseudonymMapping.objects.filter(pseudonym=pseudonym).exists():
         return

@@ -1,4 +1,4 @@
-"""Background work of the privacy core: opt-ins that expire, ledger checkpoints."""
+"""Background work of the privacy core: opt-ins that expire, ledger checkpoints and their witnesses."""
 
 from __future__ import annotations
 
@@ -20,3 +20,11 @@ def sign_ledger_checkpoint() -> int | None:
 
     checkpoint = checkpoint_now()
     return checkpoint.tree_size if checkpoint else None
+
+
+@task(queue_name="privacy")
+def witness_checkpoint(*, checkpoint_id: int) -> list[str]:
+    """Hand a new signed checkpoint to the witnesses outside the database (file, e-mail, HTTP)."""
+    from consent.witness import checkpoint_witness
+
+    return checkpoint_witness(checkpoint_id=checkpoint_id)

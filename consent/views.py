@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 
-from consent import newsletter, selectors, services
+from consent import newsletter, selectors, services, witness
 from consent.forms import ReceiptVerifyForm
-from consent.models import Channel, Purpose
+from consent.models import Channel, LedgerCheckpoint, Purpose
 from consent.receipts import jwks as published_keys
 from consent.receipts import receipt_for, verify_receipt
 from consent.unsubscribe import read_unsubscribe_token
@@ -126,6 +126,21 @@ def receipt_verify(request):
     return render(
         request, "consent/receipt_verify.html", {"form": form, "result": result, "checks": checks}, status=status
     )
+
+
+def _checkpoints_etag(request) -> str:
+    newest = LedgerCheckpoint.objects.order_by("-tree_size").values_list("tree_size", flat=True).first()
+    return f"checkpoints-{newest or 0}"
+
+
+@require_GET
+@condition(etag_func=_checkpoints_etag)
+def ledger_checkpoints(request):
+    """Every signed ledger checkpoint, oldest first: public, cacheable, only ever growing, so anyone can keep copies."""
+    response = JsonResponse(witness.published_list())
+    response["Cache-Control"] = "public, max-age=60"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @require_GET

@@ -171,5 +171,12 @@ def demo_complete(request, receipt_id: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("The demo CRM reported the task as done."))
+        # The report leaves through the task worker: nothing is done until the portal received it.
+        messages.info(
+            request,
+            _(
+                "The demo CRM is sending its report. The task shows “done” once the portal has received it; "
+                "if it does not, check that the task worker runs."
+            ),
+        )
     return redirect("crm_admin:demo_receiver")

@@ -129,6 +129,7 @@ class TagRuleForm(WagtailAdminModelForm):
             .distinct()
             .order_by("handle")
         )
+        self.fields["owner"].label_from_instance = lambda user: user.staff_label
         # Only groups whose members can see interest cards can take turns on them (never the Customer group).
         self.fields["team"].queryset = (
             Group.objects.filter(permissions__content_type__app_label="crm", permissions__codename="view_interestcard")
@@ -154,6 +155,8 @@ class TagRuleForm(WagtailAdminModelForm):
             self.add_error("owner", _("Choose the owner for a fixed assignment."))
         if strategy == AssigneeStrategy.ROUND_ROBIN and not cleaned.get("team"):
             self.add_error("team", _("Choose the team whose members take turns."))
+        if strategy == AssigneeStrategy.LEAST_LOADED and not cleaned.get("team"):
+            self.add_error("team", _("Choose the team whose members share the cards."))
         return cleaned
 
 

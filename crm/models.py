@@ -33,6 +33,14 @@ class ActionType(models.TextChoices):
     BUG = "bug", _("Bug")
     QUESTION = "question", _("Question")
     FEEDBACK = "feedback", _("Feedback")
+    # What an outside author did (intake/): the notification's verb.
+    COMMENT = "comment", _("Comment")
+    MENTION = "mention", _("Mention")
+    REVIEW = "review", _("Review")
+    INQUIRY = "inquiry", _("Inquiry")
+    LIKE = "like", _("Like")
+    SHARE = "share", _("Share")
+    MESSAGE = "message", _("Message")
 
 
 class Priority(models.TextChoices):
@@ -45,6 +53,7 @@ class AssigneeStrategy(models.TextChoices):
     FIXED = "fixed", _("Fixed owner")
     ROUND_ROBIN = "round_robin", _("Round-robin over a team")
     CLAIM = "claim", _("Unassigned: first to claim owns it")
+    LEAST_LOADED = "least_loaded", _("The team member with the fewest open cards")
 
 
 class ConnectionKind(models.TextChoices):
@@ -59,6 +68,22 @@ class SourceType(models.TextChoices):
     IDEA = "idea", _("Idea")
     CHAT = "chat", _("Chat")
     BLOG_COMMENT = "blog_comment", _("Blog comment")
+    # Outside the portal (intake/): the author is no member.
+    EMAIL = "email", _("E-mail")
+    FACEBOOK = "facebook", _("Facebook")
+    INSTAGRAM = "instagram", _("Instagram")
+    LINKEDIN = "linkedin", _("LinkedIn")
+    X = "x", _("X")
+    XING = "xing", _("XING")
+    YOUTUBE = "youtube", _("YouTube")
+    REVIEW_SITE = "review_site", _("Review site")
+    WEBSITE_FORM = "website_form", _("Website form")
+    WEB_MENTION = "web_mention", _("Web mention")
+    HOOK = "hook", _("Inbound hook")
+
+
+# Sources whose author is a member of the portal; every other source's author is an outside person.
+MEMBER_SOURCES = frozenset({"forum_thread", "idea", "chat", "blog_comment"})
 
 
 class CardState(models.TextChoices):
@@ -234,6 +259,12 @@ class InterestCard(models.Model):
     identity_sent = models.BooleanField(
         _("identity sent"), default=False, help_text=_("The CRM holds the member's name and e-mail.")
     )
+    outside_author = models.CharField(
+        _("outside author"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who wrote it outside the portal, as the source named them (no member)."),
+    )
     remote_id = models.CharField(_("remote ID"), max_length=200, blank=True)
     remote_url = models.URLField(_("remote link"), max_length=500, blank=True)
     remote_status = models.CharField(_("remote status"), max_length=60, blank=True)
@@ -271,23 +302,31 @@ class InterestCard(models.Model):
         return self.processed_at is not None
 
 
-class OutboxMessage(models.Model):
-    """One delivery to the CRM, written with the change that causes it, so a crash never loses it."""
+class OutboxRow(models.Model):
+    """The columns every outbox row has, so ``crm.services.leases`` works on any outbox (api/webhooks' too)."""
 
-    card = models.ForeignKey(InterestCard, on_delete=models.CASCADE, related_name="outbox")
-    kind = models.CharField(_("kind"), max_length=10, choices=OutboxKind.choices, default=OutboxKind.UPSERT)
     state = models.CharField(_("state"), max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     payload = models.JSONField(_("payload sent"), null=True, blank=True)
-    with_identity = models.BooleanField(_("with identity"), default=False)
-    remote_ref = models.CharField(_("remote reference"), max_length=200, blank=True)
-    remote_url = models.URLField(_("remote link"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class OutboxMessage(OutboxRow):
+    """One delivery to the CRM, written with the change that causes it, so a crash never loses it."""
+
+    card = models.ForeignKey(InterestCard, on_delete=models.CASCADE, related_name="outbox")
+    kind = models.CharField(_("kind"), max_length=10, choices=OutboxKind.choices, default=OutboxKind.UPSERT)
+    with_identity = models.BooleanField(_("with identity"), default=False)
+    remote_ref = models.CharField(_("remote reference"), max_length=200, blank=True)
+    remote_url = models.URLField(_("remote link"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from consent.pseudonyms import pseudonym_for
 from consent.selectors import has_consent
-from crm.models import CrmConnection, InterestCard, OutboxKind
+from crm.models import MEMBER_SOURCES, CrmConnection, InterestCard, OutboxKind
 from portal.models import User
 from portal.pii import remove_personal_data
 
@@ -101,12 +101,15 @@ def build(card: InterestCard, *, kind: str) -> tuple[dict, bool]:
         "title": scrub(card.title, member=member, identity=identity, domain=domain, named=named),
         "text": scrub(card.text, member=member, identity=identity, domain=domain, named=named),
     }
-    if member is None or member.erased_at is not None:
+    outside = card.source_type not in MEMBER_SOURCES
+    if not outside and (member is None or member.erased_at is not None):
         # Erased: nothing in the portal can tell which words named the member, so no free text goes.
         payload.update(title=f"{card.get_action_type_display()} {str(card.key)[:8]}", text="")
     payload |= {
         "product": card.product,
-        "author": _author(member, identity, domain),
+        "author": {"pseudonym": None, "outside": True, "name": card.outside_author}
+        if outside
+        else _author(member, identity, domain),
         "assignee": _assignee(card),
         "processed": card.processed_at is not None,
         "sent_at": timezone.now().isoformat(),

@@ -26,6 +26,17 @@ def can_claim_card(user, card: InterestCard) -> bool:
     return _has(user, CLAIM_CARDS) and card.assignee_id is None
 
 
+def can_work_cards(user) -> bool:
+    return _has(user, CLAIM_CARDS)
+
+
+def can_release_card(user, card: InterestCard) -> bool:
+    """The card's assignee, or an administrator of tag rules, may give it back or hand it on."""
+    if not _has(user, CLAIM_CARDS) or card.assignee_id is None:
+        return False
+    return card.assignee_id == user.pk or _has(user, MANAGE_RULES)
+
+
 def can_view_outbox(user) -> bool:
     return _has(user, VIEW_OUTBOX)
 

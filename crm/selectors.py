@@ -95,3 +95,19 @@ def erasure_recipients(*, report_id) -> list[dict]:
         else:
             entry["unsent"] += 1  # the CRM never received this card: nothing to redact
     return list(by_connection.values())
+
+
+def card_report_rows(*, start, end) -> QuerySet:
+    """Interest cards created in [start, end) with what the insight report groups by; no member identity."""
+    return InterestCard.objects.filter(created_at__gte=start, created_at__lt=end).values(
+        "pk",
+        "source_type",
+        "action_type",
+        "product",
+        "assignee_id",
+        "rule__team__name",
+        "member_id",
+        "claimed_at",
+        "processed_at",
+        "created_at",
+    )

@@ -8,7 +8,7 @@ class IdeasConfig(AppConfig):
 
     def ready(self):
         from consent.processors import LegalBasis, ProcessorKind, register_processor
-        from ideas import search
+        from ideas import notices, search
         from knowledgebase.extensions import add_search_source
         from portal.notifications import register_kind
         from portal.roles import Role, grant
@@ -23,6 +23,7 @@ class IdeasConfig(AppConfig):
         register_kind(
             "idea_status", _("Status changes of ideas I voted for or follow"), processor="ideas.notifications"
         )
+        notices.register_messages()
         add_search_source(search.SOURCE)
         grant(
             Role.PRODUCT_MANAGER,

@@ -17,6 +17,18 @@ BOARDS = (
     ("acme-cloud", "Acme Cloud", "Ideas for the Acme Cloud web app.", ("Reporting", "Integrations", "Usability")),
     ("acme-mobile", "Acme Mobile", "Ideas for the Acme app on iOS and Android.", ("Offline", "Notifications")),
 )
+# German names of the boards (slug: name, description) and categories (English name: German name).
+BOARDS_DE = {
+    "acme-cloud": ("Acme Cloud", "Ideen für die Web-App Acme Cloud."),
+    "acme-mobile": ("Acme Mobile", "Ideen für die Acme-App auf iOS und Android."),
+}
+CATEGORIES_DE = {
+    "Reporting": "Berichte",
+    "Integrations": "Integrationen",
+    "Usability": "Bedienbarkeit",
+    "Offline": "Offline",
+    "Notifications": "Benachrichtigungen",
+}
 
 # board slug, category, title, body, status, public response, voter e-mails
 IDEAS = (
@@ -104,8 +116,9 @@ DUPLICATE = (
 
 @transaction.atomic
 def seed(*, stdout) -> list[str]:
-    """Create the demo boards and ideas once; running again changes nothing."""
+    """Create the demo boards and ideas once; running again only fills in missing German names."""
     if Board.objects.filter(slug=BOARDS[0][0]).exists():
+        _german_names()
         return []
     users = {u.email: u for u in User.objects.filter(email__endswith="@example.com")}
     customer = users.get("customer@example.com")
@@ -174,6 +187,7 @@ def seed(*, stdout) -> list[str]:
         Vote.objects.create(idea=ideas[0], voter=user, moved_from=duplicate, created_at=now - timedelta(days=10))
     Idea.objects.filter(pk=ideas[0].pk).update(vote_count=Vote.objects.filter(idea=ideas[0]).count())
     enqueue_on_commit(reindex, refs=[("ideas.Idea", idea.pk) for idea in (*ideas, duplicate)])
+    _german_names()
     if stdout is not None:
         stdout.write(f"ideas: {len(boards)} boards, {len(ideas) + 1} ideas\n")
     return []
@@ -199,3 +213,13 @@ def _status(idea: Idea, status: str, response: str, pm, when) -> None:
     Idea.objects.filter(pk=idea.pk).update(
         status=status, public_response=response, public_response_html=html, status_changed_at=when
     )
+
+
+def _german_names() -> None:
+    """Give the demo boards and categories their German names where none is set yet."""
+    for board in Board.objects.filter(slug__in=BOARDS_DE, name_de=""):
+        board.name_de, board.description_de = BOARDS_DE[board.slug]
+        board.save(update_fields=["name_de", "description_de"])
+    for category in Category.objects.filter(name__in=CATEGORIES_DE, name_de=""):
+        category.name_de = CATEGORIES_DE[category.name]
+        category.save(update_fields=["name_de"])

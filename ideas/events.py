@@ -10,3 +10,7 @@ idea_status_changed = Event("idea_status_changed")
 idea_merged = Event("idea_merged")
 # idea_tagged(idea, tag, actor): staff added a tag to an idea (tag is a taggit Tag; once per newly added tag).
 idea_tagged = Event("idea_tagged")
+# idea_created(idea): a member posted an idea (insight analyses its text).
+idea_created = Event("idea_created")
+# comment_created(comment): a member commented on an idea.
+comment_created = Event("comment_created")

@@ -23,7 +23,7 @@ def _idea_row_key(idea) -> tuple:
         idea.created_at,
         idea.has_voted,
         idea.voting_closed,
-        idea.category.name if idea.category_id else None,
+        idea.category.localized_name if idea.category_id else None,
         author.public_name if author is not None else None,
     )
 

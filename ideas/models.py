@@ -11,13 +11,21 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from wagtail.search import index
 
+from portal.bilingual import BilingualNameMixin
 
-class Board(models.Model):
+
+class Board(BilingualNameMixin, models.Model):
     """One board per product, so members find the ideas that concern what they use."""
 
     name = models.CharField(_("name"), max_length=120)
+    name_de = models.CharField(
+        _("name (German)"), max_length=120, blank=True, help_text=_("Shown to German readers; empty shows the name.")
+    )
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
+    description_de = models.TextField(
+        _("description (German)"), blank=True, help_text=_("Shown to German readers; empty shows the description.")
+    )
     is_active = models.BooleanField(_("open for new ideas"), default=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
@@ -33,11 +41,14 @@ class Board(models.Model):
         return reverse("ideas:board", kwargs={"slug": self.slug})
 
 
-class Category(models.Model):
+class Category(BilingualNameMixin, models.Model):
     """An optional area within a board that an idea belongs to (e.g. "Reporting")."""
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="categories", verbose_name=_("board"))
     name = models.CharField(_("name"), max_length=80)
+    name_de = models.CharField(
+        _("name (German)"), max_length=80, blank=True, help_text=_("Shown to German readers; empty shows the name.")
+    )
 
     class Meta:
         ordering = ["name"]

@@ -253,3 +253,52 @@ def board_export_rows(board: Board):
             alias(idea.author),
             " ".join(alias(u) for u in voters[idea.pk]),
         ]
+
+
+# --- reads for insight (aggregates over content; insight never writes here) -------------------------
+
+
+def ideas_for_analysis(*, ids):
+    """Ideas with their board (the product), as the text analysis reads them; merged duplicates count too."""
+    return Idea.objects.select_related("board").filter(pk__in=ids)
+
+
+def comments_for_analysis(*, ids):
+    """Visible comments with their idea's board."""
+    return Comment.objects.select_related("idea__board").filter(pk__in=ids, hidden_at__isnull=True)
+
+
+def idea_ids_for_analysis():
+    return Idea.objects.order_by("pk").values_list("pk", flat=True)
+
+
+def comment_ids_for_analysis():
+    return Comment.objects.filter(hidden_at__isnull=True).order_by("pk").values_list("pk", flat=True)
+
+
+def vote_counts_by_day(*, start, end, board_ids=None) -> list[dict]:
+    """Votes cast per day and board in [start, end), with distinct voters per row (for the k-threshold)."""
+    from django.db.models.functions import TruncDate
+
+    votes = Vote.objects.filter(created_at__gte=start, created_at__lt=end)
+    if board_ids:
+        votes = votes.filter(idea__board_id__in=board_ids)
+    return list(
+        votes.annotate(day=TruncDate("created_at"))
+        .values("day", "idea__board_id")
+        .annotate(n=Count("pk"), voters=Count("voter_id", distinct=True))
+        .order_by("day")
+    )
+
+
+def ideas_by_ids(ids) -> dict[int, Idea]:
+    return {
+        idea.pk: idea
+        for idea in Idea.objects.filter(pk__in=list(ids))
+        .select_related("board")
+        .only("pk", "title", "status", "created_at", "board__name")
+    }
+
+
+def boards_for_filter() -> list[Board]:
+    return list(Board.objects.only("pk", "name").order_by("position", "name"))

@@ -93,6 +93,7 @@ def idea_create(*, board: Board, author, title: str, body: str, category: Catego
         )
         Follow.objects.create(idea=idea, user=author)
         _reindex(idea.pk)
+        events.idea_created.send_on_commit(idea=idea)
     return idea
 
 
@@ -163,6 +164,7 @@ def comment_create(*, idea: Idea, author, body: str) -> Comment:
     with transaction.atomic():
         comment = Comment.objects.create(idea=idea, author=author, body=body, body_html=render_markdown(body))
         Idea.objects.filter(pk=idea.pk).update(comment_count=F("comment_count") + 1)
+        events.comment_created.send_on_commit(comment=comment)
     return comment
 
 
@@ -296,6 +298,10 @@ def idea_merge(*, duplicate: Idea, original: Idea, by, response: str = "") -> Id
         )
         Vote.objects.filter(idea=dup, voter_id__in=orig_voter_ids).delete()
         Vote.objects.filter(idea=dup).update(idea=orig, moved_from=dup)
+        # The duplicate's author and followers are told where its discussion went, even without a vote.
+        told_ids = set(Follow.objects.filter(idea=dup).values_list("user_id", flat=True))
+        if dup.author_id:
+            told_ids.add(dup.author_id)
         follower_ids = set(Follow.objects.filter(idea=orig).values_list("user_id", flat=True))
         Follow.objects.filter(idea=dup, user_id__in=follower_ids).delete()
         Follow.objects.filter(idea=dup).update(idea=orig)
@@ -327,7 +333,11 @@ def idea_merge(*, duplicate: Idea, original: Idea, by, response: str = "") -> Id
         from ideas.tasks import notify_merge
 
         enqueue_on_commit(
-            notify_merge, duplicate_id=dup.pk, original_id=orig.pk, user_ids=sorted(dup_voter_ids - {by.pk})
+            notify_merge,
+            duplicate_id=dup.pk,
+            original_id=orig.pk,
+            user_ids=sorted(dup_voter_ids - {by.pk}),
+            follower_ids=sorted(told_ids - dup_voter_ids - {by.pk}),
         )
         events.idea_merged.send_on_commit(
             duplicate_id=dup.pk, original_id=orig.pk, moved_voter_ids=sorted(dup_voter_ids)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from django_tasks import task
 
-from ideas.models import Follow, Idea, Status, StatusChange, Vote
+from ideas.models import Follow, Idea, StatusChange, Vote
 from portal.models import User
-from portal.notifications import in_language, notification_send
+from portal.notifications import notification_send
 from portal.task_leases import effect_once
 
 
@@ -28,45 +27,41 @@ def notify_status_change(*, change_id: int) -> int:
     idea = change.idea
     sent = 0
     for user in _status_recipients(idea, change.changed_by_id):
-        with in_language(user):
-            title = _("Idea “%(title)s” is now: %(status)s") % {
-                "title": idea.title,
-                "status": Status(change.to_status).label,
-            }
-            with effect_once("notify", user.pk) as first:
-                if first:  # a run whose worker died may have told this member already
-                    notification_send(
-                        recipient=user,
-                        kind="idea_status",
-                        title=title,
-                        url=idea.get_absolute_url(),
-                        body=change.response,
-                    )
+        with effect_once("notify", user.pk) as first:
+            if first:  # a run whose worker died may have told this member already
+                notification_send(
+                    recipient=user,
+                    kind="idea_status",
+                    message="ideas.status",
+                    params={"title": idea.title, "status": change.to_status, "response": change.response},
+                    url=idea.get_absolute_url(),
+                )
         sent += 1
     return sent
 
 
 @task(queue_name="default")
-def notify_merge(*, duplicate_id: int, original_id: int, user_ids: list[int]) -> int:
-    """Tell the duplicate's voters where their vote went and that they can take it back."""
+def notify_merge(
+    *, duplicate_id: int, original_id: int, user_ids: list[int], follower_ids: list[int] | None = None
+) -> int:
+    """Tell the duplicate's voters where their vote went and that they can take it back, and its author and
+    followers (``follower_ids``, who did not vote) where its discussion continues."""
     duplicate = Idea.objects.filter(pk=duplicate_id).first()
     original = Idea.objects.filter(pk=original_id).first()
     if duplicate is None or original is None:
         return 0
+    params = {"duplicate": duplicate.title, "original": original.title}
     sent = 0
-    for user in User.objects.filter(pk__in=user_ids, is_active=True, erased_at__isnull=True).order_by("pk"):
-        with in_language(user):
-            title = _("“%(duplicate)s” was merged into “%(original)s”; your vote now counts there") % {
-                "duplicate": duplicate.title,
-                "original": original.title,
-            }
-            body = _(
-                "Your vote now counts for “%(original)s”. If you do not want to support it, open the idea and take your vote back."
-            ) % {"original": original.title}
+    for ids, message in ((user_ids, "ideas.merged_vote"), (follower_ids or [], "ideas.merged")):
+        for user in User.objects.filter(pk__in=list(ids), is_active=True, erased_at__isnull=True).order_by("pk"):
             with effect_once("notify", user.pk) as first:
                 if first:
                     notification_send(
-                        recipient=user, kind="idea_status", title=title, url=original.get_absolute_url(), body=body
+                        recipient=user,
+                        kind="idea_status",
+                        message=message,
+                        params=params,
+                        url=original.get_absolute_url(),
                     )
-        sent += 1
+            sent += 1
     return sent

@@ -20,9 +20,9 @@ class BoardViewSet(ModelViewSet):
     name = "idea_boards"
     icon = "list-ul"
     menu_label = _("Idea boards")
-    form_fields = ["name", "slug", "description", "is_active", "position"]
-    list_display = ["name", "slug", "is_active", "position"]
-    search_fields = ["name"]
+    form_fields = ["name", "name_de", "slug", "description", "description_de", "is_active", "position"]
+    list_display = ["name", "name_de", "slug", "is_active", "position"]
+    search_fields = ["name", "name_de"]
 
 
 class CategoryViewSet(ModelViewSet):
@@ -32,8 +32,8 @@ class CategoryViewSet(ModelViewSet):
     name = "idea_categories"
     icon = "tag"
     menu_label = _("Idea categories")
-    form_fields = ["board", "name"]
-    list_display = ["name", "board"]
+    form_fields = ["board", "name", "name_de"]
+    list_display = ["name", "name_de", "board"]
     list_filter = ["board"]
 
 

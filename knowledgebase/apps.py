@@ -10,10 +10,14 @@ class KnowledgebaseConfig(AppConfig):
 
         from community.extensions import add_chat_suggester, add_panel
         from knowledgebase import receivers, search
+        from knowledgebase.models import KBArticlePage
         from portal.roles import Role, grant
 
         page_published.connect(receivers.purge_page_cache, dispatch_uid="kb-purge-on-publish")
         page_unpublished.connect(receivers.purge_page_cache, dispatch_uid="kb-purge-on-unpublish")
+        page_published.connect(
+            receivers.announce_article_published, sender=KBArticlePage, dispatch_uid="kb-article-published-event"
+        )
         grant(
             Role.EDITOR,
             "knowledgebase.add_kbproduct",

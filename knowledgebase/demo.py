@@ -6,9 +6,11 @@ import datetime
 
 from django.db import transaction
 from django.utils.text import slugify
+from wagtail.models import Locale
 
 from knowledgebase import services
 from knowledgebase.models import KBArticlePage, KBCategoryPage, KBIndexPage, KBProduct, ThreadArticleLink
+from portal.demo import translate_page
 from portal.models import HomePage, User
 
 PRODUCTS = (("Acme Cloud", "acme-cloud"), ("Acme Cloud Beta", "acme-cloud-beta"))
@@ -87,10 +89,11 @@ def _user(email: str) -> User | None:
 @transaction.atomic
 def seed(*, stdout) -> list[str]:
     """Create or refresh the knowledge base demo content (idempotent)."""
-    home = HomePage.objects.first()
+    english = Locale.get_default()
+    home = HomePage.objects.filter(locale=english).first()
     if home is None:
         return []
-    index = KBIndexPage.objects.first()
+    index = KBIndexPage.objects.filter(locale=english).first()
     if index is None:
         index = home.add_child(
             instance=KBIndexPage(
@@ -122,10 +125,113 @@ def seed(*, stdout) -> list[str]:
         categories[category_slug].add_child(instance=article)
         article.products.set([products[s] for s in product_slugs])
         article.tags.add(*tags)
-        article.save_revision(user=editor).publish(user=editor)
+        # Demo content arrives as already reviewed: editors may not publish around the workflow themselves.
+        article.save_revision(user=editor).publish(user=editor, skip_permission_checks=True)
     _promoted(categories["getting-started"], products["acme-cloud"])
     _search_promotions()
+    _german(index, editor)
     return []
+
+
+# The German knowledge base: index, categories and articles by their English slug.
+INDEX_DE = (
+    "Wissensdatenbank",
+    "Antworten, zusammengestellt von unserem Team und der Community. Suchen Sie, bevor Sie fragen.",
+)
+CATEGORIES_DE = {
+    "getting-started": ("Erste Schritte", "Konten, erste Schritte und Einrichtung."),
+    "exports-and-reports": ("Exporte und Berichte", "So bekommen Sie Ihre Daten aus Acme Cloud heraus."),
+}
+ARTICLES_DE = {
+    "create-your-first-project": (
+        "Ihr erstes Projekt anlegen",
+        "Ein Projekt enthält Ihre Einträge, Mitglieder und Einstellungen. So legen Sie eines an.",
+        [
+            (
+                "text",
+                "<p>Projekte halten zusammengehörige Arbeit beisammen. Jedes Konto kann beliebig viele anlegen.</p>",
+            ),
+            (
+                "steps",
+                {
+                    "title": "Ein Projekt anlegen",
+                    "steps": [
+                        "<p>Öffnen Sie das Dashboard und wählen Sie <b>Neues Projekt</b>.</p>",
+                        "<p>Geben Sie einen Namen ein und wählen Sie eine Vorlage.</p>",
+                        "<p>Laden Sie Mitglieder per E-Mail-Adresse ein oder teilen Sie den Einladungslink.</p>",
+                    ],
+                },
+            ),
+            (
+                "callout",
+                {"kind": "tip", "text": "<p>Die Vorlage lässt sich später in den Projekteinstellungen ändern.</p>"},
+            ),
+        ],
+    ),
+    "export-large-projects-without-timeouts": (
+        "Große Projekte ohne Zeitüberschreitung exportieren",
+        "Exporte mit mehr als 10.000 Einträgen laufen im Hintergrund: Sie erhalten eine E-Mail mit einem "
+        "Download-Link.",
+        [
+            ("text", "<p>Große Exporte entstehen im Hintergrund, der Browser muss also nie darauf warten.</p>"),
+            (
+                "steps",
+                {
+                    "title": "Ein großes Projekt exportieren",
+                    "steps": [
+                        "<p>Öffnen Sie <b>Projekt → Export</b>.</p>",
+                        "<p>Wählen Sie <b>Export im Hintergrund</b> und das Format.</p>",
+                        "<p>Öffnen Sie den Download-Link in der E-Mail; er gilt 7 Tage.</p>",
+                    ],
+                },
+            ),
+            (
+                "callout",
+                {"kind": "warning", "text": "<p>Aus Datenschutzgründen verfallen die Links nach 7 Tagen.</p>"},
+            ),
+            ("code", {"language": "shell", "code": "acme export --project 42 --format csv --background"}),
+        ],
+    ),
+    "how-do-i-reset-my-api-key": (
+        "Wie setze ich meinen API-Schlüssel zurück?",
+        "Ich habe meinen API-Schlüssel für das Acme-Cloud-Dashboard verloren. Wo erstelle ich einen neuen?",
+        [
+            (
+                "text",
+                "<p>Öffnen Sie <em>Einstellungen → API-Schlüssel</em> und klicken Sie auf <strong>Schlüssel "
+                "erstellen</strong>. Der alte Schlüssel funktioniert ab sofort nicht mehr.</p>",
+            )
+        ],
+    ),
+    "schedule-weekly-usage-reports": (
+        "Wöchentliche Nutzungsberichte planen",
+        "Nutzungsberichte lassen sich jede Woche an jedes Mitglied des Projekts senden.",
+        [
+            (
+                "text",
+                "<p>Öffnen Sie <b>Berichte → Zeitpläne</b>, wählen Sie <i>wöchentlich</i> und den Wochentag "
+                "und speichern Sie.</p>",
+            ),
+            ("video", "https://www.youtube.com/watch?v=aqz-KE-bpKQ"),
+        ],
+    ),
+}
+
+
+def _german(index: KBIndexPage, editor: User | None) -> None:
+    """Translate the demo knowledge base into German once the German home page exists."""
+    german = Locale.objects.filter(language_code="de").first()
+    if german is None or index.get_parent().get_translation_or_none(german) is None:
+        return
+    title, intro = INDEX_DE
+    index_de = translate_page(index, "de", title=title, intro=intro)
+    services.kb_workflow_ensure(index=index_de)
+    for category in KBCategoryPage.objects.child_of(index).filter(slug__in=CATEGORIES_DE):
+        title, intro = CATEGORIES_DE[category.slug]
+        translate_page(category, "de", title=title, intro=intro)
+    for article in KBArticlePage.objects.filter(locale=index.locale, slug__in=ARTICLES_DE).descendant_of(index):
+        title, summary, body = ARTICLES_DE[article.slug]
+        translate_page(article, "de", title=title, summary=summary, body=body, owner=editor)
 
 
 def _search_promotions() -> None:

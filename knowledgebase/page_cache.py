@@ -91,7 +91,12 @@ def prime_route(request) -> None:
     site = Site.find_for_request(request)
     if site is None:
         return
-    root_path = next((root.root_path for root in Site.get_site_root_paths() if root.site_id == site.pk), None)
+    # Each content language has its own tree; the path is served from the active language's one.
+    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    roots = [root for root in Site.get_site_root_paths() if root.site_id == site.pk]
+    root_path = next((root.root_path for root in roots if root.language_code == language), None) or next(
+        (root.root_path for root in roots), None
+    )
     if root_path is None:
         return
     url_path = root_path.rstrip("/") + request.path

@@ -11,3 +11,11 @@ def purge_page_cache(sender, instance=None, **kwargs) -> None:
 
     if issubclass(sender, KBArticlePage | KBCategoryPage | KBIndexPage) or instance is None or instance.depth <= 2:
         page_cache.purge()
+
+
+def announce_article_published(sender, instance=None, **kwargs) -> None:
+    """Wagtail published a KB article (editor, workflow or schedule): the domain event, once committed."""
+    from knowledgebase import events
+
+    if instance is not None:
+        events.article_published.send_on_commit(article=instance)

@@ -26,6 +26,7 @@ from community.models import Post, Thread
 from community.models.forum import PostStatus
 from knowledgebase.extensions import SEARCH_SOURCES, Hit
 from knowledgebase.models import KBArticlePage, KBArticleTag
+from portal.bilingual import in_active_language
 from portal.inputs import search_words
 
 MAX_QUERY_CHARS = 200
@@ -107,7 +108,7 @@ def _matching_articles(query: str, *, operator: str, cap: int) -> list[KBArticle
     return list(
         get_search_backend().search(
             query,
-            KBArticlePage.objects.live().only("title", "url_path", "path", "depth", "summary"),
+            in_active_language(KBArticlePage.objects.live()).only("title", "url_path", "path", "depth", "summary"),
             operator=operator,
             order_by_relevance=settings.SEARCH_RANK_BY_RELEVANCE,
         )[:cap]

@@ -18,7 +18,8 @@ from knowledgebase.models import (
     KBRelatedArticle,
     ThreadArticleLink,
 )
-from portal.models import DELETED_MEMBER_HANDLE
+from portal.bilingual import in_active_language
+from portal.models import DELETED_MEMBER_HANDLE, User
 
 REVIEW_MAX_AGE_DAYS = 365
 REVIEW_MIN_VOTES = 3
@@ -71,8 +72,15 @@ def article_extras(*, article: KBArticlePage) -> dict:
     handle = Case(
         When(answerer__isnull=True, then=Value("")),
         When(answerer__erased_at__isnull=False, then=Value(DELETED_MEMBER_HANDLE)),
+        When(~Q(answerer__display_name=""), then=F("answerer__display_name")),
         default=F("answerer__handle"),
         output_field=text,
+    )
+    # The fourth column of the credit row: 1 when the answerer is a team member named by display name.
+    team = Case(
+        When(Q(answerer__erased_at__isnull=True) & ~Q(answerer__display_name=""), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
     )
     rows = (
         KBArticlePage.products.through.objects.filter(kbarticlepage_id=article.pk)
@@ -89,7 +97,7 @@ def article_extras(*, article: KBArticlePage) -> dict:
             ),
             ThreadArticleLink.objects.filter(article_id=article.pk)
             .order_by()
-            .values_list(Value("credit", output_field=text), handle, Cast("thread_id", output_field=text), Value(0)),
+            .values_list(Value("credit", output_field=text), handle, Cast("thread_id", output_field=text), team),
             all=True,
         )
     )
@@ -102,7 +110,9 @@ def article_extras(*, article: KBArticlePage) -> dict:
         elif kind == "related":
             extras["related"].append((order or 0, label, url_for_path(value)))
         else:
-            extras["credit"] = {"handle": label, "thread_id": int(value)}
+            # An unsaved account carrying only the name, so the page names the answerer as everywhere else.
+            member = User(handle=label, display_name=label if order else "") if label else None
+            extras["credit"] = {"handle": label, "member": member, "thread_id": int(value)}
     extras["products"].sort()
     extras["tags"].sort()
     extras["related"] = [{"title": title, "url": url} for _order, title, url in sorted(extras["related"])]
@@ -183,7 +193,7 @@ def faq_for_product(*, slug: str, limit: int = FAQ_SIZE) -> tuple[KBProduct | No
     if product is None:
         return None, []
     articles = list(
-        _vote_counts(KBArticlePage.objects.live().filter(products=product))
+        _vote_counts(in_active_language(KBArticlePage.objects.live()).filter(products=product))
         .annotate(net=F("helpful_yes") - F("helpful_no"))
         .only("title", "url_path", "path", "depth", "summary", "body")
         .order_by("-net", "-helpful_yes", "title")[:limit]

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from knowledgebase import permissions, selectors, services
+from knowledgebase import events, permissions, selectors, services
 from knowledgebase.models import KBArticlePage, KBCategoryPage, KBIndexPage
 from knowledgebase.search import article_suggestions, query_was_shortened, unified_search
 from knowledgebase.visitor import session_voter_key
 from portal.inputs import bounded_int, safe_next_url, search_shortened_message
+from portal.middleware import back_office_language
 from portal.ratelimit import RateLimited, hit
 
 SUGGEST_PER_MINUTE = 120
@@ -52,7 +53,11 @@ def suggest(request):
         hit(f"kb-suggest:{client}", limit=SUGGEST_PER_MINUTE, window=60)
     except RateLimited as limited:
         return JsonResponse({"error": _("Too many requests."), "retry_after": limited.retry_after}, status=429)
-    return JsonResponse({"results": article_suggestions(text=text, limit=limit)})
+    results = article_suggestions(text=text, limit=limit)
+    if results:
+        # Counted for the deflection figure (suggestions shown vs questions posted anyway); nothing about who.
+        events.suggestions_shown.send(count=len(results))
+    return JsonResponse({"results": results})
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -134,6 +139,7 @@ def faq(request, slug: str):
 
 @login_required
 @require_GET
+@back_office_language
 def review_report(request):
     """Articles with a low helpful score or an old review date, for editors."""
     if not permissions.can_view_review_report(request.user):

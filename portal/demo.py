@@ -1,13 +1,14 @@
-"""Demo content of the shell: brand, home page and one account per role."""
+"""Demo content of the shell: brand, the English and German home and legal pages, one account per role."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Page, Site
+from wagtail.models import Locale, Page, Site
 
-from portal.models import HomePage, User
+from portal import demo_legal as legal_texts
+from portal.models import HomePage, LegalPage, User
 from portal.roles import Role
 
 DEMO_PASSWORD_SUFFIX = "-demo-2026"
@@ -36,6 +37,7 @@ def seed(*, stdout) -> list[str]:
     """Create or refresh the brand, the home page and the demo accounts; return the login lines."""
     site = _home_page_and_site()
     _brand(site)
+    _legal_pages(site.root_page.specific)
     lines = []
     for email, role, handle, first, last in DEMO_ACCOUNTS:
         user = User.objects.filter(email=email).first()
@@ -58,8 +60,9 @@ def seed(*, stdout) -> list[str]:
 
 
 def _home_page_and_site() -> Site:
+    """The English home page as the site's root and its German translation beside it."""
     root = Page.get_first_root_node()
-    home = HomePage.objects.first()
+    home = HomePage.objects.filter(locale=Locale.get_default()).first()
     if home is None:
         # Wagtail's placeholder "Welcome" page takes the slug; the portal's home page replaces it.
         Page.objects.filter(
@@ -120,7 +123,85 @@ def _home_page_and_site() -> Site:
         site.root_page = home
         site.site_name = "Acme Community"
         site.save()
+    translate_page(home, "de", **HOME_DE)
     return site
+
+
+HOME_DE = {
+    "title": "Willkommen in der Acme-Community",
+    "intro": "Stellen Sie Fragen, teilen Sie Ideen und erhalten Sie Hilfe von anderen Kundinnen, Kunden und "
+    "unserem Team – mit eingebautem Datenschutz: Sie entscheiden, was geteilt wird, und können Ihre Daten "
+    "jederzeit mitnehmen.",
+    "body": [
+        (
+            "feature",
+            {
+                "title": "Hilfe-Foren",
+                "text": "Stellen Sie eine Frage; die Community und unser Support-Team antworten.",
+                "link_url": "/forums/",
+                "link_text": "Zu den Foren",
+            },
+        ),
+        (
+            "feature",
+            {
+                "title": "Ideen",
+                "text": "Schlagen Sie Verbesserungen vor und stimmen Sie für das, was Ihnen wichtig ist.",
+                "link_url": "/ideas/",
+                "link_text": "Ideen ansehen",
+            },
+        ),
+        (
+            "feature",
+            {
+                # A soft hyphen: the long compound breaks as "Wissens-datenbank" in a narrow card.
+                "title": "Wissens\u00addatenbank",
+                "text": "Schritt-für-Schritt-Antworten auf die häufigsten Fragen.",
+                "link_url": "/kb/",
+                "link_text": "Artikel durchsuchen",
+            },
+        ),
+        (
+            "feature",
+            {
+                "title": "Ihre Privatsphäre",
+                "text": "Jeder Zweck hat seine eigene Einwilligung, und Sie widerrufen mit einem Klick.",
+                "link_url": "/privacy/",
+                "link_text": "Zum Datenschutzzentrum",
+            },
+        ),
+    ],
+}
+
+
+def translate_page(page: Page, language: str, **fields) -> Page:
+    """The page's published translation in ``language``, created from ``fields`` when it does not exist yet."""
+    locale, _created = Locale.objects.get_or_create(language_code=language)
+    existing = page.get_translation_or_none(locale)
+    if existing is not None:
+        return existing.specific
+    translation = page.specific.copy_for_translation(locale, copy_parents=False)
+    for name, value in fields.items():
+        setattr(translation, name, value)
+    translation.save()
+    translation.save_revision(user=fields.get("owner")).publish()
+    return translation
+
+
+def _legal_pages(home: HomePage) -> None:
+    """Imprint and privacy policy in English under the English home, translated into German."""
+    for kind, slug in ((LegalPage.Kind.IMPRINT, "imprint"), (LegalPage.Kind.PRIVACY_POLICY, "privacy-policy")):
+        page = LegalPage.objects.filter(locale=home.locale, kind=kind).first()
+        if page is None:
+            english = legal_texts.TEXTS[kind]["en"]
+            page = home.add_child(
+                instance=LegalPage(
+                    kind=kind, slug=slug, title=english["title"], body=english["body"], last_updated=legal_texts.UPDATED
+                )
+            )
+            page.save_revision().publish()
+        german = legal_texts.TEXTS[kind]["de"]
+        translate_page(page, "de", title=german["title"], body=german["body"])
 
 
 def _brand(site: Site) -> None:
@@ -131,5 +212,9 @@ def _brand(site: Site) -> None:
         brand.name = "Acme Community"
         brand.footer_text = "© Acme GmbH · Musterstraße 1 · 10115 Berlin"
         brand.imprint_url = "/imprint/"
-        brand.privacy_policy_url = "/privacy/"
+        brand.privacy_policy_url = "/privacy-policy/"
         brand.save()
+    elif brand.privacy_policy_url == "/privacy/":
+        # Earlier demos linked the privacy centre here; the privacy policy is its own page now.
+        brand.privacy_policy_url = "/privacy-policy/"
+        brand.save(update_fields=["privacy_policy_url"])

@@ -88,3 +88,14 @@ class ProfileForm(forms.Form):
 
 class HandleForm(forms.Form):
     handle = forms.CharField(label=_("Public handle"), max_length=40)
+
+
+class DisplayNameForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=60,
+        required=False,
+        help_text=_(
+            "Members see this name with the “Team” badge instead of your handle. Leave empty to show the handle."
+        ),
+    )

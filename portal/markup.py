@@ -7,6 +7,7 @@ again by bleach with an allow-list, so even a parser bug cannot let markup throu
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
 
 import bleach
 from bleach.linkifier import Linker
@@ -53,7 +54,23 @@ def _parser() -> MarkdownIt:
     # Member headings start at h3 so they never compete with the page's own h1/h2.
     md.add_render_rule("heading_open", _heading_open)
     md.add_render_rule("heading_close", _heading_close)
+    md.add_render_rule("image", _image_as_link)
     return md
+
+
+def _image_as_link(self, tokens, idx, options, env):
+    # Images from other sites are never loaded (they would tell that site who reads the page): the
+    # image becomes a link to it, named by its alt text, so nothing the member wrote silently disappears.
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    label = self.renderInlineAsText(token.children or [], options, env) or src
+    return f'<a href="{escape(src)}">{escape(label)}</a>'
+
+
+def has_images(text: str) -> bool:
+    """Does the member's Markdown embed an image (shown as a link; the writer is told so)?"""
+    tokens = _parser().parse((text or "")[:MAX_SOURCE_CHARS])
+    return any(child.type == "image" for token in tokens for child in (token.children or []))
 
 
 def _shift(tag: str) -> str:

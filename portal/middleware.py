@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
 from django.utils import translation
 
@@ -45,3 +47,36 @@ class UserLanguageMiddleware:
             translation.activate(user.preferred_language)
             request.LANGUAGE_CODE = user.preferred_language
         return self.get_response(request)
+
+
+def back_office_language_of(user) -> str:
+    """The language the staff member chose for the back office (Wagtail's account setting), or "" when none."""
+    from wagtail.users.models import UserProfile
+
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    language = UserProfile.objects.filter(user=user).values_list("preferred_language", flat=True).first() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
+def back_office_language(view):
+    """Staff pages outside /admin/ (the chat console, the KB review) speak the back office's language.
+
+    Wagtail applies the staff member's back-office language under /admin/ only; these pages belong to the
+    same work, so they follow it too (the member-facing language stays as it is when none was chosen).
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        language = back_office_language_of(request.user)
+        if not language:
+            return view(request, *args, **kwargs)
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        response.headers["Content-Language"] = language
+        return response
+
+    return wrapped

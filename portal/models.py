@@ -1,11 +1,13 @@
-"""The shell's models: the member account, the home page and in-app notifications."""
+"""The shell's models: the member account, the home and legal pages and in-app notifications."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
@@ -69,6 +71,13 @@ class User(AbstractUser):
     email_confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
     suspended_until = models.DateTimeField(_("suspended until"), null=True, blank=True)
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # Staff only: the name members see next to the "Team" badge instead of the pseudonymous handle.
+    display_name = models.CharField(
+        _("display name"),
+        max_length=60,
+        blank=True,
+        help_text=_("Staff only: the name members see with the Team badge, e.g. “Mona from Support”."),
+    )
     # Kept by portal.notifications in the same transaction as each change, so the header badge on
     # every page comes with the user row instead of a COUNT query.
     unread_notifications = models.PositiveIntegerField(default=0, editable=False)
@@ -92,7 +101,20 @@ class User(AbstractUser):
 
     @property
     def public_name(self) -> str:
-        return DELETED_MEMBER_HANDLE if self.erased_at else self.handle
+        """What others see: a staff member's chosen display name, else the pseudonymous handle."""
+        if self.erased_at:
+            return DELETED_MEMBER_HANDLE
+        return self.display_name or self.handle
+
+    @property
+    def is_team(self) -> bool:
+        """Shown with the "Team" badge: only staff can hold a display name (``portal.services``)."""
+        return bool(self.display_name) and self.erased_at is None
+
+    @property
+    def staff_label(self) -> str:
+        """How back-office choices name a staff member: display name and handle, so two Monas stay apart."""
+        return f"{self.display_name} (@{self.handle})" if self.display_name else f"@{self.handle}"
 
     def is_suspended(self, now=None) -> bool:
         return bool(self.suspended_until and self.suspended_until > (now or timezone.now()))
@@ -126,19 +148,86 @@ class HomePage(Page):
     )
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
-    max_count = 1
+    # One home page per content language: the German and the English tree each start with one.
     parent_page_types = ["wagtailcore.Page"]
 
     class Meta:
         verbose_name = _("home page")
 
+    def route(self, request, path_components):
+        """Route in this language's tree; a path only the other tree has is served from there.
+
+        A page not translated yet (an English-only article) stays reachable for a German reader,
+        in its own language, under the interface language the reader chose.
+        """
+        try:
+            return super().route(request, path_components)
+        except Http404:
+            if not path_components:
+                raise
+            others = (
+                HomePage.objects.filter(translation_key=self.translation_key)
+                .exclude(pk=self.pk)
+                .select_related("locale")
+                .order_by("path")
+            )
+            for other in others:
+                try:
+                    return Page.route(other, request, path_components)
+                except Http404:
+                    continue
+            raise
+
+
+class LegalPage(Page):
+    """The imprint and the privacy policy: texts the law requires, edited by staff like any page."""
+
+    class Kind(models.TextChoices):
+        IMPRINT = "imprint", _("Imprint")
+        PRIVACY_POLICY = "privacy_policy", _("Privacy policy")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    body = StreamField(
+        [
+            ("heading", blocks.CharBlock(form_classname="title", label=_("Heading"))),
+            (
+                "paragraph",
+                blocks.RichTextBlock(features=["bold", "italic", "link", "ol", "ul"], label=_("Paragraph")),
+            ),
+        ],
+        blank=True,
+        use_json_field=True,
+    )
+    last_updated = models.DateField(_("last updated"), null=True, blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("kind"), FieldPanel("last_updated"), FieldPanel("body")]
+    parent_page_types = ["portal.HomePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("legal page")
+        verbose_name_plural = _("legal pages")
+
+
+class ReadableJSONEncoder(DjangoJSONEncoder):
+    """JSON with letters as they are (not ``\\u00fc``), so a lookup for a name with umlauts finds it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
+
 
 class Notification(models.Model):
-    """An in-app notice for a member (replies, mentions, status changes, moderation)."""
+    """An in-app notice for a member (replies, mentions, status changes, moderation).
+
+    Stored as a message code and its parameters (``portal.notifications.register_message``), worded in the
+    reader's language whenever it is shown.
+    """
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=40)
-    title = models.CharField(max_length=300)
+    message = models.CharField(max_length=60)
+    params = models.JSONField(default=dict, blank=True, encoder=ReadableJSONEncoder)
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -149,6 +238,19 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def title(self) -> str:
+        """The sentence in the active language."""
+        from portal.notifications import wording
+
+        return wording(self.message, self.params)[0]
+
+    @property
+    def body(self) -> str:
+        from portal.notifications import wording
+
+        return wording(self.message, self.params)[1]
 
 
 class NotificationPreference(models.Model):
@@ -214,6 +316,10 @@ class OutgoingMail(models.Model):
     processor = models.CharField(max_length=80)
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    # Optional HTML alternative (a newsletter's rich text); the plain-text ``body`` always goes too.
+    html_body = models.TextField(blank=True)
+    # Set by a sender that counts outcomes (a newsletter campaign: "campaign:12"); see ``portal.mail.mail_left``.
+    tag = models.CharField(max_length=40, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

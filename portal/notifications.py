@@ -1,18 +1,27 @@
 """In-app and e-mail notifications, shared by every domain app.
 
-Apps declare their kinds with ``register_kind`` (in their AppConfig.ready) and call
-``notification_send``; members choose per kind in their account settings.
+Apps declare their kinds with ``register_kind`` and their sentences with ``register_message`` (in their
+AppConfig.ready) and call ``notification_send``; members choose per kind in their account settings.
+
+A notification is stored as a message code plus its parameters, never as a sentence: it is worded in
+the reader's language each time it is shown (and the mail in the recipient's language), so a German
+member reads German even when an English-speaking member caused the notice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Notification, NotificationPreference, User
@@ -52,6 +61,82 @@ def register_kind(
 
 register_kind("account", _("Account and security notices"), processor="portal.account")
 
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NotificationMessage:
+    """A sentence of a notification (title and optional body), worded in the reader's language when shown.
+
+    ``values`` turns a stored parameter into its wording (a status code into its translated label, an
+    ISO date into the locale's date format); ``body_requires`` names a parameter without which the body is
+    left out (an optional reason or note).
+    """
+
+    code: str
+    title: Any
+    body: Any = ""
+    values: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
+    body_requires: str = ""
+
+    def wording(self, params: Mapping[str, Any]) -> tuple[str, str]:
+        shown = {name: self.values[name](value) if name in self.values else value for name, value in params.items()}
+        title = str(self.title) % shown
+        body = ""
+        if self.body and (not self.body_requires or params.get(self.body_requires)):
+            body = str(self.body) % shown
+        return title, body
+
+
+MESSAGES: dict[str, NotificationMessage] = {}
+
+# Rows written before notifications were stored as parameters keep their sentence in ``params["title"]``.
+FALLBACK_MESSAGE = "portal.text"
+
+
+def register_message(
+    code: str,
+    title,
+    *,
+    body="",
+    values: Mapping[str, Callable[[Any], str]] | None = None,
+    body_requires: str = "",
+) -> None:
+    """Declare a notification sentence (lazy translations with ``%(name)s`` placeholders for its parameters)."""
+    MESSAGES[code] = NotificationMessage(
+        code=code, title=title, body=body, values=dict(values or {}), body_requires=body_requires
+    )
+
+
+def as_date(value) -> str:
+    """A stored ISO date in the active locale's date format."""
+    parsed = parse_date(str(value)) if value else None
+    return formats.date_format(parsed, "DATE_FORMAT") if parsed else str(value or "")
+
+
+def as_datetime(value) -> str:
+    """A stored ISO date and time in the active locale's format, in the portal's time zone."""
+    parsed = parse_datetime(str(value)) if value else None
+    if parsed is None:
+        return str(value or "")
+    if timezone.is_aware(parsed):
+        parsed = timezone.localtime(parsed)
+    return formats.date_format(parsed, "DATETIME_FORMAT")
+
+
+register_message(FALLBACK_MESSAGE, "%(title)s", body="%(body)s", body_requires="body")
+
+
+def wording(message: str, params: Mapping[str, Any]) -> tuple[str, str]:
+    """Title and body of a notification in the active language; an unknown code shows its fallback text."""
+    spec = MESSAGES.get(message)
+    if spec is not None:
+        try:
+            return spec.wording(params)
+        except (KeyError, TypeError, ValueError):
+            logger.warning("notification message %s cannot be worded with parameters %s", message, sorted(params))
+    return str(params.get("title") or message), str(params.get("body") or "")
+
 
 def preferences_for(user: User) -> dict[str, NotificationPreference]:
     """Every kind with the member's stored choice or the default (unsaved rows)."""
@@ -73,10 +158,22 @@ def preferences_update(*, user: User, choices: dict[str, tuple[bool, bool]]) -> 
                 )
 
 
-def notification_send(*, recipient: User, kind: str, title: str, url: str = "", body: str = "") -> Notification | None:
-    """Notify one member by the channels they chose; the e-mail leaves through the task worker after commit."""
+def notification_send(
+    *, recipient: User, kind: str, message: str, params: Mapping[str, Any] | None = None, url: str = ""
+) -> Notification | None:
+    """Notify one member by the channels they chose; the e-mail leaves through the task worker after commit.
+
+    ``message`` is a registered sentence and ``params`` its parameters (plain JSON values: the sentence is
+    worded when shown, in the reader's language); the mail is worded now, in the recipient's language.
+    """
     if kind not in KINDS:
         raise ValueError(f"Unknown notification kind {kind!r}")
+    if message not in MESSAGES:
+        raise ValueError(f"Unknown notification message {message!r}")
+    params = dict(params or {})
+    if any(isinstance(value, Promise) for value in params.values()):
+        raise TypeError("Pass codes and the member's own texts as parameters, not translated text")
+    MESSAGES[message].wording(params)  # a missing parameter fails here, in the sender's test, not when shown
     if not recipient.is_active or recipient.erased_at:
         return None
     from portal.mail import mail_queue
@@ -92,9 +189,13 @@ def notification_send(*, recipient: User, kind: str, title: str, url: str = "", 
     notification = None
     if in_app:
         with transaction.atomic():
-            notification = Notification.objects.create(recipient=recipient, kind=kind, title=title[:300], url=url[:500])
+            notification = Notification.objects.create(
+                recipient=recipient, kind=kind, message=message, params=params, url=url[:500]
+            )
             User.objects.filter(pk=recipient.pk).update(unread_notifications=F("unread_notifications") + 1)
     if email:
+        with in_language(recipient):
+            title, body = wording(message, params)
         link = f"{settings.PORTAL_BASE_URL}{url}" if url.startswith("/") else url
         text = "\n\n".join(filter(None, [body or title, link]))
         mail_queue(user=recipient, processor=processor, subject=title[:200], body=text)

@@ -48,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "wagtaildocs.choose_document",
         "taggit.add_tag",
         "taggit.change_tag",
+        # wagtail.contrib.simple_translation: copy a page into the other language's tree to translate it.
+        "simple_translation.submit_translation",
     },
     Role.DPO: {ADMIN_ACCESS},
     Role.ADMINISTRATOR: {
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "auth.view_group",
         "wagtailsites.change_site",
         "theme.change_brandsettings",
+        "simple_translation.submit_translation",
         "wagtailimages.add_image",
         "wagtailimages.change_image",
         "wagtailimages.choose_image",
@@ -71,10 +74,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 
 # Page permissions on the whole tree (Wagtail GroupPagePermission codenames); a role not listed has none.
 # Moderators only add: Wagtail lets them edit the drafts they own (a thread promoted to the knowledge
-# base), never the home page, blog posts or anyone else's page.
+# base), never the home page, blog posts or anyone else's page. Editors write but do not publish:
+# a page goes live (now or at its scheduled time) only when the last step of its workflow approves it.
 ROLE_PAGE_PERMISSIONS: dict[str, set[str]] = {
     Role.MODERATOR: {"add_page"},
-    Role.EDITOR: {"add_page", "change_page", "publish_page", "lock_page", "unlock_page"},
+    Role.EDITOR: {"add_page", "change_page", "lock_page", "unlock_page"},
     Role.ADMINISTRATOR: {"add_page", "change_page", "publish_page", "lock_page", "unlock_page"},
 }
 
@@ -101,6 +105,26 @@ def has_role(user, role: str) -> bool:
     if not user.is_authenticated:
         return False
     return role in role_names(user) or (user.is_superuser and role != Role.CUSTOMER)
+
+
+def is_staff_member(user) -> bool:
+    """Does the user hold a staff role (anything but Customer), or is a superuser?"""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(role_names(user) & set(Role.STAFF))
+
+
+def staff_members():
+    """Active staff accounts (every role but Customer, and superusers), by handle: for back-office choices."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    return (
+        get_user_model()
+        .objects.filter(Q(groups__name__in=Role.STAFF) | Q(is_superuser=True), is_active=True, erased_at__isnull=True)
+        .distinct()
+        .order_by("handle")
+    )
 
 
 def create_role_groups(Group) -> None:

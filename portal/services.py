@@ -155,6 +155,45 @@ def user_handle_change(*, user: User, handle: str) -> User:
     return user
 
 
+DISPLAY_NAME_MAX = 60
+
+
+def user_display_name_set(*, user: User, display_name: str) -> User:
+    """A staff member chooses the name members see with the "Team" badge; an empty name shows the handle again.
+
+    Only staff hold a display name, so a name with the badge always is the team speaking.
+    """
+    from portal.fragments import fragments_purge
+    from portal.roles import is_staff_member
+
+    if not is_staff_member(user):
+        raise ValidationError(_("Only team members can choose a display name."), code="not_staff")
+    name = normalise_name(display_name or "")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise ValidationError(_("Use at most %(max)s characters.") % {"max": DISPLAY_NAME_MAX}, code="length")
+    if name and len(name) < 2:
+        raise ValidationError(_("Use at least 2 characters."), code="length")
+    if name != user.display_name:
+        user.display_name = name
+        user.save(update_fields=["display_name"])
+        transaction.on_commit(fragments_purge)  # cached post HTML still shows the old name
+    return user
+
+
+def user_display_name_reconcile(*, user: User) -> bool:
+    """Clear the display name of an account that no longer holds a staff role; True when it was cleared."""
+    from portal.fragments import fragments_purge
+    from portal.roles import is_staff_member
+
+    user.__dict__.pop("_role_names", None)
+    if not user.display_name or is_staff_member(user):
+        return False
+    user.display_name = ""
+    user.save(update_fields=["display_name"])
+    transaction.on_commit(fragments_purge)
+    return True
+
+
 def user_set_language(*, user: User, language: str) -> None:
     if language in dict(settings.LANGUAGES) and user.preferred_language != language:
         user.preferred_language = language

@@ -8,6 +8,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from api.urls import account_patterns as api_account_patterns
 from portal import health, views
 
 account_patterns = [
@@ -33,14 +34,18 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("account/api-tokens/", include(api_account_patterns)),
     path("account/", include(account_patterns)),
     path("privacy/", include("consent.urls")),
     path("forums/", include("community.urls")),
     path("ideas/", include("ideas.urls")),
     path("kb-tools/", include("knowledgebase.urls")),
     path("crm/", include("crm.urls")),
+    path("intake/", include("intake.urls")),
+    path("api/", include("api.urls")),
 ]
 
 if settings.DEBUG:
@@ -50,3 +55,6 @@ if settings.DEBUG:
 
 urlpatterns += [path("chat/", include("community.chat.urls"))]
 urlpatterns += [path("", include(wagtail_urls))]
+
+# A request the input checks refuse before any view runs: under /api/ the answer is a problem document.
+handler400 = "api.views.bad_request"

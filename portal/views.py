@@ -8,13 +8,25 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from portal import login_throttle, notifications, ratelimit, services
+from portal.bilingual import path_in_language
 from portal.client_address import client_ip
-from portal.forms import EmailAuthenticationForm, HandleForm, ProfileForm, ResendConfirmationForm, SignupForm
+from portal.forms import (
+    DisplayNameForm,
+    EmailAuthenticationForm,
+    HandleForm,
+    ProfileForm,
+    ResendConfirmationForm,
+    SignupForm,
+    add_service_errors,
+)
+from portal.roles import is_staff_member
 
 
 @require_http_methods(["GET", "POST"])
@@ -134,8 +146,22 @@ def account(request):
         }
     )
     handle_form = HandleForm(initial={"handle": user.handle})
+    is_staff = is_staff_member(user)
+    display_name_form = DisplayNameForm(initial={"display_name": user.display_name}) if is_staff else None
     if request.method == "POST":
-        if "save_handle" in request.POST:
+        if "save_display_name" in request.POST and is_staff:
+            display_name_form = DisplayNameForm(request.POST)
+            if display_name_form.is_valid():
+                try:
+                    services.user_display_name_set(
+                        user=user, display_name=display_name_form.cleaned_data["display_name"]
+                    )
+                except ValidationError as exc:
+                    add_service_errors(display_name_form, exc)
+                else:
+                    messages.success(request, _("Your display name is saved."))
+                    return redirect("account")
+        elif "save_handle" in request.POST:
             handle_form = HandleForm(request.POST)
             if handle_form.is_valid():
                 try:
@@ -153,7 +179,11 @@ def account(request):
                 response = redirect("account")
                 response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language, samesite="Lax")
                 return response
-    return render(request, "portal/account.html", {"profile_form": profile_form, "handle_form": handle_form})
+    return render(
+        request,
+        "portal/account.html",
+        {"profile_form": profile_form, "handle_form": handle_form, "display_name_form": display_name_form},
+    )
 
 
 @login_required
@@ -178,3 +208,20 @@ def notification_list(request):
 def notifications_mark_read(request):
     notifications.notifications_mark_read(user=request.user)
     return redirect("notifications")
+
+
+def set_language(request):
+    """Django's language switch (``django.views.i18n.set_language``), keeping the member on the same Wagtail page."""
+    from_language = translation.get_language() or settings.LANGUAGE_CODE
+    to_language = request.POST.get("language", "")
+    response = django_set_language(request)
+    if (
+        request.method == "POST"
+        and response.status_code == 302
+        and to_language in dict(settings.LANGUAGES)
+        and to_language != from_language
+    ):
+        response["Location"] = path_in_language(
+            request, response["Location"], from_language=from_language, to_language=to_language
+        )
+    return response

@@ -21,3 +21,11 @@ class LockoutsMenuItem(MenuItem):
 @hooks.register("register_settings_menu_item")
 def register_lockouts_menu_item():
     return LockoutsMenuItem(_("Login lockouts"), reverse("portal_admin:lockouts"), icon_name="lock", order=900)
+
+
+@hooks.register("after_edit_user")
+def display_name_follows_role(request, user):
+    """An account edited out of every staff role loses its display name, so the Team badge never outlives the role."""
+    from portal.services import user_display_name_reconcile
+
+    user_display_name_reconcile(user=user)

@@ -52,7 +52,8 @@ def _rows_from_data_migrations(request):
     request.getfixturevalue("transactional_db")
     sync_role_permissions()
     install_default_purposes(Purpose, NoticeVersion)
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
+        Locale.objects.get_or_create(language_code=code)
     if not Page.objects.filter(depth=1).exists():
         Page.add_root(instance=Page(title="Root", slug="root", content_type=ContentType.objects.get_for_model(Page)))
 

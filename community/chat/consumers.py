@@ -282,7 +282,13 @@ class ChatConsumer(FrameMixin, AsyncWebsocketConsumer):
         kind = MessageKind.MEMBER if user.pk == chat.member_id else MessageKind.STAFF
         live.send(
             live.chat_group(chat.pk),
-            {"type": "chat.typing", "kind": kind, "handle": user.public_name, "sender": self.channel_name},
+            {
+                "type": "chat.typing",
+                "kind": kind,
+                "handle": user.public_name,
+                "team": user.is_team,
+                "sender": self.channel_name,
+            },
         )
         return None
 
@@ -346,7 +352,9 @@ class ChatConsumer(FrameMixin, AsyncWebsocketConsumer):
 
     async def chat_typing(self, event):
         if event.get("sender") != self.channel_name:
-            await self.send_frame({"type": "typing", "kind": event["kind"], "handle": event["handle"]})
+            await self.send_frame(
+                {"type": "typing", "kind": event["kind"], "handle": event["handle"], "team": event.get("team", False)}
+            )
 
     async def chat_tags(self, event):
         if self.role != "member":

@@ -36,6 +36,9 @@ def seed(*, stdout) -> list[str]:
             defaults={
                 "name": "Support",
                 "description": "Questions for the support team. Messages sent outside chat hours land here privately.",
+                "name_de": "Support",
+                "description_de": "Fragen an das Support-Team. Nachrichten außerhalb der Chat-Zeiten landen hier, "
+                "nur für Sie sichtbar.",
                 "order": 900,
             },
         )

@@ -8,3 +8,5 @@ from portal.events import Event
 chat_tagged = Event("chat_tagged")
 # chat_closed(chat, actor): a chat ended; the transcript follows the member's chat_transcript consent.
 chat_closed = Event("chat_closed")
+# message_posted(message): a member or moderator line was stored (insight analyses members' lines).
+message_posted = Event("message_posted")

@@ -177,3 +177,22 @@ def kb_suggestions(text: str, *, limit: int = 3) -> list[dict]:
         except Exception:  # noqa: BLE001 - suggestions are a courtesy, never a reason to fail the chat
             logger.exception("Chat suggestions failed")
     return [{"title": str(s.get("title", "")), "url": str(s.get("url") or "")} for s in found if s.get("url")][:limit]
+
+
+# --- reads for insight (aggregates over content; insight never writes here) -------------------------
+
+
+def messages_for_analysis(*, ids):
+    """Members' chat lines with their chat, as the text analysis reads them (staff and system lines are not)."""
+    return ChatMessage.objects.select_related("chat").filter(pk__in=ids, kind=MessageKind.MEMBER)
+
+
+def message_ids_for_analysis():
+    return ChatMessage.objects.filter(kind=MessageKind.MEMBER).order_by("pk").values_list("pk", flat=True)
+
+
+def chat_service_rows(*, start, end):
+    """Chats started in [start, end): when they started, were taken and closed, and by which member."""
+    return Chat.objects.filter(created_at__gte=start, created_at__lt=end).values(
+        "pk", "member_id", "created_at", "taken_at", "closed_at", "status"
+    )

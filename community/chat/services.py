@@ -113,13 +113,15 @@ def _rate_limit_message(user: User) -> None:
 
 def message_payload(message: ChatMessage, author_handle: str | None = None) -> dict:
     """What clients receive for one message; system lines carry their code and are translated per socket."""
+    author = message.author if message.author_id else None
     if author_handle is None:
-        author_handle = message.author.public_name if message.author_id and message.author else ""
+        author_handle = author.public_name if author else ""
     return {
         "id": message.pk,
         "seq": message.seq,
         "kind": message.kind,
         "author": author_handle,
+        "team": bool(author and author.is_team),  # shown with the "Team" badge (portal's member_name filter)
         "body": message.body if message.kind == MessageKind.SYSTEM else "",
         "html": message.body_html,
         "client_id": message.client_id,
@@ -204,7 +206,8 @@ def chat_start(*, member: User, topic: str, body: str, now=None) -> Chat:
         language=member.preferred_language or settings.LANGUAGE_CODE,
         created_at=now,
     )
-    _append(chat=chat, kind=MessageKind.MEMBER, author=member, body=body, html=html)
+    first = _append(chat=chat, kind=MessageKind.MEMBER, author=member, body=body, html=html)
+    events.message_posted.send_on_commit(message=first)
     _system(chat, "waiting")
     live.queue_changed_on_commit()
     return chat
@@ -262,6 +265,7 @@ def message_post(*, chat: Chat, author: User, body, client_id="") -> tuple[ChatM
                 chat=chat, seq=seq, kind=kind, author=author, body=body, body_html=html, client_id=client_id
             )
             _broadcast_message(chat, message, handle=author.public_name)
+            events.message_posted.send_on_commit(message=message)
     except IntegrityError:
         existing = ChatMessage.objects.filter(chat=chat, client_id=client_id).first() if client_id else None
         if existing is None or existing.author_id != author.pk:
@@ -386,7 +390,8 @@ def chat_transfer(*, chat: Chat, actor: User, to: User) -> Chat:
     notification_send(
         recipient=to,
         kind="chat.assigned",
-        title=_("A chat was transferred to you: %(topic)s") % {"topic": chat.topic},
+        message="chat.transferred",
+        params={"topic": chat.topic},
         url=f"/chat/console/{chat.pk}/",
     )
     return chat

@@ -16,6 +16,7 @@ from community.chat.models import CannedReply, ChatSettings, ChatStatus, Message
 from community.services import PostingBlocked
 from consent.services import staff_view_record
 from portal.forms import add_service_errors
+from portal.middleware import back_office_language
 
 
 def _client_strings() -> dict:
@@ -32,6 +33,7 @@ def _client_strings() -> dict:
         "queue": _("Your place in the queue: %s"),
         "handled_by": _("Handled by %s"),
         "support": _("Support"),
+        "team": _("Team"),
         "deleted": _("deleted member"),
         "statuses": {code: str(label) for code, label in ChatStatus.choices},
         "empty": {
@@ -154,6 +156,7 @@ def chat_accept_thread(request, chat_id: int):
 
 
 @login_required
+@back_office_language
 def console(request):
     """The moderators' queue: waiting and active chats and unanswered offline messages, updated live."""
     _require_moderator(request)
@@ -161,6 +164,7 @@ def console(request):
 
 
 @login_required
+@back_office_language
 def console_chat(request, chat_id: int):
     """One chat in the console: conversation, member's handle and earlier chats, canned replies and actions."""
     _require_moderator(request)

@@ -10,6 +10,7 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
 from wagtail import blocks
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
@@ -18,6 +19,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from portal.inputs import page_number
+from portal.roles import staff_members
 
 BLOG_PAGE_SIZE = 10
 
@@ -78,6 +80,18 @@ class BlogPageTag(TaggedItemBase):
     content_object = ParentalKey("community.BlogPage", on_delete=models.CASCADE, related_name="tagged_items")
 
 
+class BlogPageForm(WagtailAdminPageForm):
+    """A post's author is a team member: the choice lists staff only, by display name (never customers)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        author = self.fields.get("author")
+        if author is not None:
+            author.queryset = staff_members()
+            author.label_from_instance = lambda user: user.staff_label
+            author.help_text = _("A team member; shown by their display name with the Team badge.")
+
+
 class BlogPage(Page):
     """A blog post; its comments are a community thread so the same posting and moderation rules apply."""
 
@@ -126,6 +140,7 @@ class BlogPage(Page):
     search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
     parent_page_types = ["community.BlogIndexPage"]
     subpage_types: list[str] = []
+    base_form_class = BlogPageForm
 
     class Meta:
         verbose_name = _("blog post")

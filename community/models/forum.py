@@ -9,17 +9,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
+from portal.bilingual import BilingualNameMixin
+
 TITLE_MAX = 200
 BODY_MAX = 20_000
 TAG_MAX = 40
 
 
-class Forum(models.Model):
+class Forum(BilingualNameMixin, models.Model):
     """A help category; private ones are visible only through a guardian ``view_forum`` object permission."""
 
     name = models.CharField(_("name"), max_length=120)
+    name_de = models.CharField(
+        _("name (German)"), max_length=120, blank=True, help_text=_("Shown to German readers; empty shows the name.")
+    )
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
+    description_de = models.TextField(
+        _("description (German)"), blank=True, help_text=_("Shown to German readers; empty shows the description.")
+    )
     product = models.CharField(_("product"), max_length=120, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
     is_private = models.BooleanField(

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from community import permissions
 from community.models import (
@@ -25,7 +24,7 @@ from community.services.effects import _after_publish, _reindex
 from community.services.posting import _refresh_tag_labels
 from portal.events import enqueue_on_commit
 from portal.models import User
-from portal.notifications import in_language, notification_send
+from portal.notifications import notification_send
 from portal.tasks import reindex
 
 
@@ -46,24 +45,20 @@ def _resolve_flags(post_ids, moderator: User, resolution: str) -> int:
     )
 
 
-MODERATION_MESSAGES = {
-    "post_hidden": gettext_lazy("A moderator hid your post in “%(title)s”"),
-    "thread_hidden": gettext_lazy("A moderator hid your thread “%(title)s”"),
-    "suspended": gettext_lazy("Your account is suspended from posting until %(until)s"),
-}
-
-
 def _notify_moderation(*, member, message: str, params: dict, url: str, reason: str = "") -> None:
-    """Tell the member in their own language, with the action's transaction (``message``: a MODERATION_MESSAGES key).
+    """Tell the member, with the action's transaction (``message``: a code of ``community.notices``).
 
     Written here rather than by a task, so the task queue never carries the thread's title or the reason.
     """
     if member is None:
         return
-    with in_language(member):
-        title = str(MODERATION_MESSAGES[message]) % params
-        body = _("Reason: %(reason)s") % {"reason": reason} if reason else ""
-        notification_send(recipient=member, kind="community.moderation", title=title, url=url, body=body)
+    notification_send(
+        recipient=member,
+        kind="community.moderation",
+        message=f"community.{message}",
+        params={**params, "reason": reason},
+        url=url,
+    )
 
 
 @transaction.atomic
@@ -303,7 +298,7 @@ def member_suspend(*, member: User, moderator: User, until: datetime, reason: st
     _notify_moderation(
         member=member,
         message="suspended",
-        params={"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
+        params={"until": until.isoformat()},
         url="/forums/",
         reason=reason,
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from community import events, permissions
+from community import events, permissions, selectors
 from community.models import (
     Flag,
     Forum,
@@ -168,6 +168,7 @@ def post_edit(*, post: Post, editor: User, body: str) -> Post:
     post.edited_at = timezone.now()
     post.save(update_fields=["body", "body_html", "edited_at"])
     _reindex(post)
+    events.post_edited.send_on_commit(post=post)
     return post
 
 
@@ -296,7 +297,7 @@ def thread_tag_remove(*, thread: Thread, tag: Tag, actor: User) -> None:
 
 @transaction.atomic
 def post_flag(*, post: Post, reporter: User, reason: str, note: str = "") -> Flag:
-    """Report a post to the moderators (one open flag per member and post)."""
+    """Report a post to the moderators, once per member (again only after the post was edited since the decision)."""
     if not permissions.can_flag_post(reporter, post):
         raise PermissionDenied
     if reason not in FlagReason.values:
@@ -304,7 +305,7 @@ def post_flag(*, post: Post, reporter: User, reason: str, note: str = "") -> Fla
     note = (note or "").strip()
     if len(note) > 500:
         raise ValidationError({"note": _("The note is too long: at most 500 characters.")})
-    existing = Flag.objects.filter(post=post, reporter=reporter, resolved_at__isnull=True).first()
+    existing = selectors.flag_standing(reporter=reporter, post=post)
     if existing:
         return existing
     try:
@@ -322,7 +323,13 @@ def blog_comment_thread(*, page) -> Thread:
         return existing
     forum, _created = Forum.objects.get_or_create(
         slug="blog-comments",
-        defaults={"name": "Blog comments", "description": "Discussions under the company blog's posts.", "order": 1000},
+        defaults={
+            "name": "Blog comments",
+            "name_de": "Blog-Kommentare",
+            "description": "Discussions under the company blog's posts.",
+            "description_de": "Diskussionen unter den Beiträgen des Firmenblogs.",
+            "order": 1000,
+        },
     )
     now = timezone.now()
     thread = Thread.objects.create(

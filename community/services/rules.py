@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from community import permissions
@@ -61,7 +61,7 @@ def _check_can_post(user: User) -> None:
         until = timezone.localtime(user.suspended_until)
         raise PostingBlocked(
             _("Your account is suspended until %(until)s. You cannot post until then.")
-            % {"until": until.strftime("%Y-%m-%d %H:%M")}
+            % {"until": formats.date_format(until, "DATETIME_FORMAT")}
         )
     if reason:
         raise PostingBlocked(_("You cannot post with this account."))

@@ -98,6 +98,7 @@ class RequestCreateView(ConsoleView):
 
 def _assign(request, item, forms) -> None:
     services.request_assign(request=item, actor=request.user, assignee=request.user)
+    messages.success(request, _("The request is assigned to you."))
 
 
 def _send_code(request, item, forms) -> None:
@@ -107,18 +108,21 @@ def _send_code(request, item, forms) -> None:
 
 def _start(request, item, forms) -> None:
     services.request_transition(request=item, to=RequestState.IN_PROGRESS, actor=request.user)
+    messages.success(request, _("Work on the request has started."))
 
 
 def _complete(request, item, forms) -> None:
     services.request_transition(
         request=item, to=RequestState.COMPLETED, actor=request.user, note=request.POST.get("note", "")
     )
+    messages.success(request, _("The request is completed and the member was told."))
 
 
 def _reject(request, item, forms) -> None:
     services.request_transition(
         request=item, to=RequestState.REJECTED, actor=request.user, note=request.POST.get("note", "")
     )
+    messages.success(request, _("The request is rejected and the member was told."))
 
 
 def _extend(request, item, forms) -> None:
@@ -136,6 +140,7 @@ def _note(request, item, forms) -> None:
     if not form.is_valid():
         raise ValidationError(_("Write a note."))
     services.request_note(request=item, actor=request.user, note=form.cleaned_data["note"])
+    messages.success(request, _("The note is added to the history."))
 
 
 def _export(request, item, forms) -> None:

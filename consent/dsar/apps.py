@@ -12,6 +12,7 @@ class DsarConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
+        from consent.dsar import notices
         from consent.dsar.retention import register_core_categories
         from consent.models import AUDIT_ACTIONS
         from portal.notifications import register_kind
@@ -20,6 +21,7 @@ class DsarConfig(AppConfig):
         grant(Role.DPO, "dsar.manage_accessrequest", "dsar.view_accessrequest")
         grant(Role.DPO, "dsar.view_retentionpolicy", "dsar.change_retentionpolicy")
         grant(Role.ADMINISTRATOR, "dsar.view_retentionpolicy", "dsar.change_retentionpolicy")
+        notices.register_messages()
         register_kind("privacy_export", _("Your data export"), processor="dsar.request_mail", email_default=True)
         register_kind("privacy_request", _("Your privacy requests"), processor="dsar.request_mail", email_default=True)
         register_kind(

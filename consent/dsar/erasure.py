@@ -14,6 +14,7 @@ legal hold, and why.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -117,6 +118,24 @@ def _rewrite(text: str, pattern: re.Pattern | None, replacements: dict[str, str]
     return pattern.sub(lambda match: lowered.get(match.group(0).lower(), DELETED), text)
 
 
+def _searchable(value) -> str:
+    """A text, or every text inside a JSON value (a notification's parameters), as one searchable string."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _rewrite_value(value, pattern: re.Pattern | None, replacements: dict[str, str]):
+    """``_rewrite`` for a text or for every text inside a JSON value."""
+    if isinstance(value, str):
+        return _rewrite(value, pattern, replacements)
+    if isinstance(value, dict):
+        return {key: _rewrite_value(item, pattern, replacements) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rewrite_value(item, pattern, replacements) for item in value]
+    return value
+
+
 def delete_files(queryset) -> None:
     """Remove the stored files of these rows (before the rows go, so nothing is orphaned in storage)."""
     file_fields = [f.name for f in queryset.model._meta.concrete_fields if isinstance(f, models.FileField)]
@@ -180,9 +199,11 @@ def rewrite_mentions(*, identifiers: Identifiers, user=None) -> list[dict]:
         pks = []
         for row in candidates.only("pk", *entry.fields).iterator(chunk_size=2000):
             texts = [getattr(row, name) or "" for name in entry.fields]
-            names_member = row.pk in own_pks or any(strong_pattern and strong_pattern.search(t) for t in texts)
+            names_member = row.pk in own_pks or any(
+                strong_pattern and strong_pattern.search(_searchable(t)) for t in texts
+            )
             pattern = every_pattern if names_member else strong_pattern
-            new = [_rewrite(text, pattern, every) for text in texts]
+            new = [_rewrite_value(text, pattern, every) for text in texts]
             if new == texts:
                 continue
             for name, text in zip(entry.fields, new, strict=True):
@@ -248,6 +269,7 @@ def account_anonymise(*, user) -> None:
     user.email = f"erased-{user.pk}@invalid"
     user.first_name = ""
     user.last_name = ""
+    user.display_name = ""
     user.handle = f"{DELETED}-{secrets.token_hex(4)}"
     user.set_unusable_password()
     user.erased_at = timezone.now()

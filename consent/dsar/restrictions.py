@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.dsar.models import AccessRequest, ProcessingRestriction, RequestEvent, RestrictionKind
@@ -66,15 +66,13 @@ def restriction_lift(*, restriction: ProcessingRestriction, actor, reason: str) 
             RequestEvent.objects.create(
                 request_id=restriction.request_id, actor=actor, action="restriction_lifted", note=reason
             )
-        with translation.override(member.preferred_language):
-            notification_send(
-                recipient=member,
-                kind="privacy_request",
-                title=_("The restriction of processing of your data has ended"),
-                url=reverse("consent:centre") + "#purposes",
-                body=_("Reason: %(reason)s. You can give your consents again in the privacy centre.")
-                % {"reason": reason},
-            )
+        notification_send(
+            recipient=member,
+            kind="privacy_request",
+            message="dsar.restriction_lifted",
+            params={"reason": reason},
+            url=reverse("consent:centre") + "#purposes",
+        )
     consent_memo_clear(member)
     return restriction
 

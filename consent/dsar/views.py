@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -59,7 +60,9 @@ def request_create(request):
         member=request.user, kind=form.cleaned_data["kind"], actor=request.user, details=form.cleaned_data["details"]
     )
     messages.success(
-        request, _("We received your request and will answer by %(date)s.") % {"date": created.due_on.isoformat()}
+        request,
+        _("We received your request and will answer by %(date)s.")
+        % {"date": formats.date_format(created.due_on, "DATE_FORMAT")},
     )
     return redirect("consent:dsar:mine")
 

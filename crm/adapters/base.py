@@ -85,10 +85,12 @@ def request_timeout() -> httpx.Timeout:
     return httpx.Timeout(float(seconds)) if seconds else TIMEOUT
 
 
-def send(client: httpx.Client, method: str, url: str, *, what: str, **kwargs) -> httpx.Response:
-    """One HTTP call where transport failures count as temporary."""
+def send(
+    client: httpx.Client, method: str, url: str, *, what: str, timeout: httpx.Timeout | None = None, **kwargs
+) -> httpx.Response:
+    """One HTTP call where transport failures count as temporary (``timeout``: the CRM's unless given)."""
     try:
-        return client.request(method, url, timeout=request_timeout(), **kwargs)
+        return client.request(method, url, timeout=timeout or request_timeout(), **kwargs)
     except httpx.TimeoutException as exc:
         raise TemporaryError(f"{what}: timeout ({exc.__class__.__name__})") from exc
     except httpx.TransportError as exc:

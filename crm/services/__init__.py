@@ -13,6 +13,8 @@ from crm.services.cards import (
     chat_tagged,
     idea_tagged,
     keyword_tags_for,
+    outside_card_create,
+    outside_cards_delete,
     thread_autotag,
     thread_tagged,
 )
@@ -30,7 +32,7 @@ from crm.services.demo_receiver import demo_receipt_record, demo_status_report, 
 from crm.services.leases import LEASABLE_STATES, LEASE, SEND_RELATED, _lease
 from crm.services.outbox import OPEN_STATES, enqueue_delivery
 from crm.services.redaction import consent_changed, erased_members_redact, member_redact
-from crm.services.staff_actions import card_claim, outbox_retry
+from crm.services.staff_actions import card_answered, card_claim, card_reassign, card_release, outbox_retry
 from crm.services.status import card_status_apply, connection_poll
 
 __all__ = [
@@ -46,7 +48,10 @@ __all__ = [
     "_lease",
     "active_rule_for",
     "backoff_seconds",
+    "card_answered",
     "card_claim",
+    "card_reassign",
+    "card_release",
     "card_create",
     "card_status_apply",
     "chat_tagged",
@@ -62,6 +67,8 @@ __all__ = [
     "keyword_tags_for",
     "member_redact",
     "normalise_tag",
+    "outside_card_create",
+    "outside_cards_delete",
     "tag_rule_save",
     "outbox_deliver",
     "outbox_drain",

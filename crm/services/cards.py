@@ -7,14 +7,15 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from consent.processors import may_process
-from crm.models import AssigneeStrategy, InterestCard, OutboxKind, SourceType, TagRule
+from crm import events
+from crm.models import MEMBER_SOURCES, AssigneeStrategy, InterestCard, OutboxKind, SourceType, TagRule
 from crm.services.connections import normalise_tag
 from crm.services.outbox import _queue
 from portal.models import User
@@ -43,6 +44,14 @@ def _assignee_for(rule: TagRule):
         chosen = members[locked.round_robin_position % len(members)]
         TagRule.objects.filter(pk=rule.pk).update(round_robin_position=F("round_robin_position") + 1)
         return chosen
+    if rule.assignee_strategy == AssigneeStrategy.LEAST_LOADED and rule.team_id:
+        # Fewest open (unprocessed) cards first; ties go to the longest-standing member.
+        return (
+            User.objects.filter(groups__id=rule.team_id, is_active=True)
+            .annotate(open_cards=Count("crm_assigned_cards", filter=Q(crm_assigned_cards__processed_at__isnull=True)))
+            .order_by("open_cards", "pk")
+            .first()
+        )
     return None
 
 
@@ -94,7 +103,72 @@ def card_create(
             updated_at=now,
         )
         _queue(card, OutboxKind.UPSERT, now=now, new=True)
+        events.card_created.send_on_commit(card=card)
     return card
+
+
+def outside_card_create(
+    *,
+    rule: TagRule,
+    source_type: str,
+    source_id: int,
+    source_url: str,
+    reply_url: str,
+    title: str,
+    text: str,
+    product: str,
+    action_type: str,
+    outside_author: str,
+) -> InterestCard:
+    """A card for interest shown outside the portal (intake/): no member, the author as the source named them.
+
+    Same key, outbox row and assignment as every card; the caller's transaction holds it with the
+    intake's own record, so a mail becomes a card exactly once. No member is behind it, so the
+    processing check has no one's restriction or objection to find (it answers for the processor's basis).
+    """
+    if not may_process(None, "crm.cards"):
+        raise PermissionDenied
+    key = InterestCard.key_for(source_type=source_type, source_id=source_id, tag=rule.tag)
+    with transaction.atomic():
+        existing = InterestCard.objects.filter(key=key).first()
+        if existing is not None:
+            return existing
+        now = timezone.now()
+        card = InterestCard.objects.create(
+            key=key,
+            rule=rule,
+            connection_id=rule.connection_id,
+            source_type=source_type,
+            source_id=source_id,
+            source_url=source_url[:500],
+            reply_url=reply_url[:500],
+            title=title[:200],
+            text=_trim(text),
+            product=product[:120],
+            tag=rule.tag,
+            is_automatic=True,
+            action_type=action_type,
+            priority=rule.priority,
+            due_on=(timezone.localtime(now) + timedelta(days=rule.due_in_days)).date(),
+            member=None,
+            outside_author=outside_author[:200],
+            assignee=_assignee_for(rule),
+            created_at=now,
+            updated_at=now,
+        )
+        _queue(card, OutboxKind.UPSERT, now=now, new=True)
+        events.card_created.send_on_commit(card=card)
+    return card
+
+
+def outside_cards_delete(*, card_ids: list[int]) -> int:
+    """Retention removes intake cards (no member behind them): the portal's copies and their deliveries go.
+
+    The CRM keeps its task; only cards of outside sources are ever deleted here.
+    """
+    with transaction.atomic():
+        deleted, _ = InterestCard.objects.filter(pk__in=card_ids).exclude(source_type__in=MEMBER_SOURCES).delete()
+    return deleted
 
 
 def active_rule_for(tag: str) -> TagRule | None:

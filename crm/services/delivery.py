@@ -17,7 +17,7 @@ from crm import payloads
 from crm.adapters import adapter_for
 from crm.adapters.base import DeliveryError
 from crm.models import CardState, InterestCard, OutboxKind, OutboxMessage, OutboxState
-from crm.services.leases import LEASABLE_STATES, SEND_RELATED, _claim, _due, _lease, _release
+from crm.services.leases import LEASABLE_STATES, SEND_RELATED, _claim, _due, _lease, _release, lease_recover
 from crm.services.outbox import _queue, enqueue_delivery
 from crm.services.redaction import _redact_erased
 
@@ -32,10 +32,15 @@ RETRY_AFTER_CAP_SECONDS = 24 * 3600.0
 HELD_RECHECK = timedelta(days=1)  # a row held for a restricted or objecting member is looked at again this late
 
 
-def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
-    """Full-jitter exponential backoff; a CRM's ``Retry-After`` wins when it asks for longer."""
-    base = float(settings.CRM_BACKOFF_BASE_SECONDS)
-    cap = float(settings.CRM_BACKOFF_CAP_SECONDS)
+def backoff_seconds(
+    attempts: int, retry_after: float | None = None, *, base: float | None = None, cap: float | None = None
+) -> float:
+    """Full-jitter exponential backoff; a receiver's ``Retry-After`` wins when it asks for longer.
+
+    ``base`` and ``cap`` default to the CRM's settings; api/webhooks passes its own.
+    """
+    base = float(settings.CRM_BACKOFF_BASE_SECONDS if base is None else base)
+    cap = float(settings.CRM_BACKOFF_CAP_SECONDS if cap is None else cap)
     ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
     delay = random.uniform(ceiling / 2, ceiling)
     if retry_after is not None:
@@ -203,9 +208,7 @@ def outbox_sweep(*, limit: int = 500) -> dict[str, int]:
     """Take back rows whose worker died mid-send and hand every due row to the worker again."""
     now = timezone.now()
     _redact_erased()
-    recovered = OutboxMessage.objects.filter(state=OutboxState.SENDING, lease_until__lt=now).update(
-        state=OutboxState.FAILED, next_attempt_at=now, lease_until=None, last_error="lease expired", updated_at=now
-    )
+    recovered = lease_recover(OutboxMessage.objects.all(), now=now)
     due = list(
         OutboxMessage.objects.filter(state__in=(OutboxState.PENDING, OutboxState.FAILED), next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")

@@ -37,7 +37,7 @@ def _claim(rows, *, now: datetime, limit: int) -> list[OutboxMessage]:
             )
             if not claimed:
                 return []
-            leased = _take(OutboxMessage.objects.filter(pk__in=[message.pk for message in claimed]), now=now)
+            leased = lease_rows(OutboxMessage.objects.filter(pk__in=[message.pk for message in claimed]), now=now)
             if leased != len(claimed):
                 raise _LostRace
     except _LostRace:
@@ -49,15 +49,18 @@ def _claim(rows, *, now: datetime, limit: int) -> list[OutboxMessage]:
 
 def _lease(message_id: int, now: datetime) -> bool:
     """Take one row for an attempt; False when another worker has it or it is not due."""
-    return bool(_take(OutboxMessage.objects.filter(pk=message_id), now=now))
+    return bool(lease_rows(OutboxMessage.objects.filter(pk=message_id), now=now))
 
 
 def _due(rows, *, now: datetime):
     return rows.filter(state__in=LEASABLE_STATES, next_attempt_at__lte=now)
 
 
-def _take(rows, *, now: datetime) -> int:
-    """Lease the due rows among ``rows`` for one attempt each; returns how many this call got."""
+def lease_rows(rows, *, now: datetime) -> int:
+    """Lease the due rows among ``rows`` for one attempt each; returns how many this call got.
+
+    ``rows`` may be of any ``crm.models.OutboxRow`` model (api/webhooks' deliveries too).
+    """
     return _due(rows, now=now).update(
         state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now
     )
@@ -78,4 +81,11 @@ def _release(messages: list[OutboxMessage]) -> None:
         state=Case(When(attempts=1, then=Value(OutboxState.PENDING)), default=Value(OutboxState.FAILED)),
         attempts=F("attempts") - 1,
         lease_until=None,
+    )
+
+
+def lease_recover(rows, *, now: datetime) -> int:
+    """Take back the rows among ``rows`` whose worker died mid-send: due again at once, the attempt counted."""
+    return rows.filter(state=OutboxState.SENDING, lease_until__lt=now).update(
+        state=OutboxState.FAILED, next_attempt_at=now, lease_until=None, last_error="lease expired", updated_at=now
     )

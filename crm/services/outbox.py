@@ -35,15 +35,19 @@ def _queue(card: InterestCard, kind: str, *, now: datetime | None = None, new: b
     return message
 
 
-def enqueue_delivery(message_id: int, *, run_after: datetime | None = None) -> None:
-    """Hand one outbox row to the worker (deferred when the backend can defer)."""
+def enqueue_delivery(message_id: int, *, run_after: datetime | None = None, task=None) -> None:
+    """Hand one outbox row to the worker (deferred when the backend can defer).
+
+    ``task`` (taking ``message_id``) defaults to the CRM's delivery; api/webhooks hands its own rows on.
+    """
     from django_tasks import default_task_backend
 
     from crm import tasks
 
+    task = task or tasks.deliver_outbox_message
     if run_after is not None:
         if not default_task_backend.supports_defer:
             return  # the sweep picks it up when due
-        tasks.deliver_outbox_message.using(run_after=run_after).enqueue(message_id=message_id)
+        task.using(run_after=run_after).enqueue(message_id=message_id)
         return
-    tasks.deliver_outbox_message.enqueue(message_id=message_id)
+    task.enqueue(message_id=message_id)

@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import permissions
+from consent.processors import may_process
+from crm import events, permissions
 from crm.models import CardState, InterestCard, OutboxKind, OutboxMessage, OutboxState
 from crm.services.outbox import OPEN_STATES, _queue
 from portal.events import enqueue_on_commit
@@ -27,6 +28,51 @@ def card_claim(*, card: InterestCard, user) -> bool:
         card.refresh_from_db()
         _queue(card, OutboxKind.UPSERT, now=now)
     return True
+
+
+def card_release(*, card: InterestCard, user) -> InterestCard:
+    """The assignee (or an administrator) gives a card back: unassigned, the next to claim owns it."""
+    if not permissions.can_release_card(user, card):
+        raise PermissionDenied
+    with transaction.atomic():
+        now = timezone.now()
+        InterestCard.objects.filter(pk=card.pk).update(assignee=None, claimed_at=None, updated_at=now)
+        card.refresh_from_db()
+        if may_process(card.member, "crm.cards"):
+            _queue(card, OutboxKind.UPSERT, now=now)
+    return card
+
+
+def card_reassign(*, card: InterestCard, user, to) -> InterestCard:
+    """Hand a card to another staff member who may work cards; the CRM learns the new assignee."""
+    if not permissions.can_release_card(user, card):
+        raise PermissionDenied
+    if to is None or not permissions.can_work_cards(to):
+        raise ValidationError(_("Cards can only go to staff who work cards."))
+    with transaction.atomic():
+        now = timezone.now()
+        InterestCard.objects.filter(pk=card.pk).update(assignee=to, claimed_at=now, updated_at=now)
+        card.refresh_from_db()
+        if may_process(card.member, "crm.cards"):
+            _queue(card, OutboxKind.UPSERT, now=now)
+    return card
+
+
+def card_answered(*, card: InterestCard) -> InterestCard:
+    """Staff answered the interest themselves (intake: a reply from the card): the card is processed, the CRM told."""
+    with transaction.atomic():
+        card = InterestCard.objects.select_for_update().get(pk=card.pk)
+        if card.processed_at is not None:
+            return card
+        now = timezone.now()
+        card.processed_at = now
+        card.state = CardState.PROCESSED
+        card.updated_at = now
+        card.save(update_fields=["processed_at", "state", "updated_at"])
+        if may_process(card.member, "crm.cards"):
+            _queue(card, OutboxKind.UPSERT, now=now)
+        events.card_processed.send_on_commit(card=card)
+    return card
 
 
 def outbox_retry(*, message: OutboxMessage, user) -> OutboxMessage:

@@ -7,6 +7,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from crm import events
 from crm.adapters import adapter_for
 from crm.adapters.base import StatusEvent
 from crm.models import CardState, CrmConnection, InterestCard
@@ -39,6 +40,7 @@ def card_status_apply(*, connection: CrmConnection, event: StatusEvent) -> Inter
             card.processed_at = now
             card.state = CardState.PROCESSED
             fields += ["processed_at", "state"]
+            events.card_processed.send_on_commit(card=card)
         elif not event.done and card.processed_at is not None:
             card.processed_at = None
             card.state = CardState.SENT

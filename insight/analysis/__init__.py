@@ -102,3 +102,15 @@ def text_keywords(text: str, *, lang: str = "auto") -> list[str]:
     if resolved is None:
         return []
     return analyser().keywords(text, resolved)
+
+
+def text_analysis(text: str, *, lang: str = "auto") -> tuple[Language | None, Sentiment, list[str]]:
+    """Language, mood and keywords of one text, cleaning it once: what the background analysis stores.
+
+    The same steps as ``text_sentiment`` and ``text_keywords`` (so `analyse_text` prints the label a post gets).
+    """
+    text, resolved = _resolve(text, lang)
+    if resolved is None:
+        return None, NEUTRAL, []
+    engine = analyser()
+    return resolved, engine.sentiment(text, resolved), engine.keywords(text, resolved)

@@ -49,16 +49,22 @@ INSTALLED_APPS = [
     "theme",
     "consent",
     "consent.dsar",
+    "consent.campaigns",
     "community",
     "community.chat",
     "ideas",
     "knowledgebase",
     "crm",
+    "api",
+    "api.webhooks",
     "insight",
+    "intake",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.contrib.search_promotions",
     "wagtail.contrib.routable_page",
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -71,6 +77,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "ninja",
     "guardian",
     "axes",
     "django_otp",
@@ -226,7 +233,7 @@ else:
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "email", "crm", "privacy"],
+        "QUEUES": ["default", "email", "crm", "privacy", "webhooks"],
     }
 }
 # A worker (manage.py run_worker) renews its heartbeat every third of the lease; the recovery job
@@ -319,7 +326,11 @@ LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
-WAGTAIL_I18N_ENABLED = False
+# Wagtail pages exist once per content language (a German and an English tree, translated with
+# wagtail.contrib.simple_translation). URLs carry no language prefix: a page's path is served from
+# the tree of the reader's active language (Wagtail's own routing through ``site.root_page.localized``).
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 # --- Static and media -------------------------------------------------------------
@@ -354,6 +365,8 @@ WAGTAILSEARCH_BACKENDS = {
 SEARCH_RANK_BY_RELEVANCE = env_bool("SEARCH_RANK_BY_RELEVANCE", not DATABASES["default"]["ENGINE"].endswith("sqlite3"))
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx", "zip"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# The last approval of a page's workflow publishes it; approvers need no publish permission (portal.workflows).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "portal.workflows.publish_approved"
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
 
 # --- Security (production adds HTTPS-only cookies, HSTS and the SSL redirect) ----------
@@ -398,6 +411,16 @@ CONSENT_JURISDICTION = env_str("CONSENT_JURISDICTION", "DE")
 CONSENT_CHECKPOINT_EVERY = env_int("CONSENT_CHECKPOINT_EVERY", 64)  # ledger events per checkpoint
 CONSENT_CHECKPOINT_MINUTES = env_int("CONSENT_CHECKPOINT_MINUTES", 60)
 CONSENT_OPT_IN_HOURS = env_int("CONSENT_OPT_IN_HOURS", 48)  # double opt-in link lifetime
+# Newsletter campaigns (consent/campaigns) go out one after another, at most this many mails a minute.
+NEWSLETTER_MAILS_PER_MINUTE = env_int("NEWSLETTER_MAILS_PER_MINUTE", 300)
+# Witnesses outside the database get every signed ledger checkpoint: an append-only JSON-lines file
+# (put it on another volume), an e-mail address (e.g. the DPO's mailbox), an HTTP endpoint (POST, JSON).
+CONSENT_WITNESS_FILE = env_str("CONSENT_WITNESS_FILE", str(VAR_DIR / "ledger-witness.jsonl"))  # "": none
+CONSENT_WITNESS_EMAIL = env_str("CONSENT_WITNESS_EMAIL", "")
+CONSENT_WITNESS_URL = env_str("CONSENT_WITNESS_URL", "")
+# Every erasure is also journalled here (ids and times only), outside the database: replay_erasures
+# re-applies it after a backup restore. Keep it on storage the database backups do not overwrite.
+ERASURE_JOURNAL_PATH = env_path("ERASURE_JOURNAL_PATH", VAR_DIR / "erasure-journal.jsonl")
 # Public keys (base64url) of retired receipt signing keys: receipts they signed still verify.
 RECEIPT_RETIRED_PUBLIC_KEYS = env_list("RECEIPT_RETIRED_PUBLIC_KEYS", "")
 DSAR_INACTIVE_GRACE_DAYS = env_int("DSAR_INACTIVE_GRACE_DAYS", 30)
@@ -412,6 +435,11 @@ CHAT_STARTS_PER_HOUR = env_int("CHAT_STARTS_PER_HOUR", 10)
 CHAT_TRANSCRIPT_RETENTION_DAYS = env_int("CHAT_TRANSCRIPT_RETENTION_DAYS", 30)
 CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS = env_int("CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS", 365)
 
+# --- Intake (mailboxes into interest cards) -------------------------------------------
+INTAKE_POLL_BATCH = env_int("INTAKE_POLL_BATCH", 500)  # mails per mailbox and poll
+INTAKE_MAIL_MAX_BYTES = env_int("INTAKE_MAIL_MAX_BYTES", 40 * 1024 * 1024)  # larger: header and body start only
+INTAKE_IMAP_TIMEOUT = env_float("INTAKE_IMAP_TIMEOUT", 30.0)  # seconds per IMAP call
+
 # --- CRM delivery -------------------------------------------------------------------
 CRM_HTTP_TIMEOUT = env_float("CRM_HTTP_TIMEOUT", 0.0) or None  # 0: 10 s, 3 s to connect
 CRM_BACKOFF_BASE_SECONDS = env_float("CRM_BACKOFF_BASE_SECONDS", 2.0)
@@ -419,9 +447,24 @@ CRM_BACKOFF_CAP_SECONDS = env_float("CRM_BACKOFF_CAP_SECONDS", 3600.0)
 CRM_DRAIN_MAX_ROWS = env_int("CRM_DRAIN_MAX_ROWS", 200)  # sends per delivery task
 CRM_DRAIN_SECONDS = env_float("CRM_DRAIN_SECONDS", 5.0)
 
+# --- REST API (api/) -----------------------------------------------------------------
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)  # requests per token and minute
+
+# --- Outbound webhooks (api/webhooks) -------------------------------------------------
+WEBHOOK_HTTP_TIMEOUT = env_float("WEBHOOK_HTTP_TIMEOUT", 10.0)  # seconds per delivery attempt
+WEBHOOK_BACKOFF_BASE_SECONDS = env_float("WEBHOOK_BACKOFF_BASE_SECONDS", 5.0)
+WEBHOOK_BACKOFF_CAP_SECONDS = env_float("WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600.0)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12)  # then the delivery is dead
+# Consecutive failed attempts after which a subscription is paused and the administrators are told.
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 20)
+
 # --- Insight ----------------------------------------------------------------------
 # The class behind insight.analysis (language, mood, keywords); a dotted path to any implementation of Analyser.
 INSIGHT_ANALYSER = env_str("INSIGHT_ANALYSER", "insight.analysis.lexical.LexicalAnalyser")
+# Any insight figure describing fewer distinct members than this is shown as "< N" (k-anonymity).
+INSIGHT_MIN_GROUP = env_int("INSIGHT_MIN_GROUP", 5)
+# A forum's or product's negative share this many points above its usual level (8 weeks before) alerts moderators.
+INSIGHT_ALERT_RISE = env_float("INSIGHT_ALERT_RISE", 0.15)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,8 @@ Tests that exercise the task worker itself switch TASKS back to the database bac
 """
 
 import os
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from portal.settings.development import *  # noqa: F403
@@ -17,6 +19,9 @@ TASKS = {
     }
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Each test worker journals erasures into its own file outside the checkout (tests of the journal set their own).
+ERASURE_JOURNAL_PATH = Path(tempfile.gettempdir()) / f"portal-test-erasures-{os.getpid()}.jsonl"
+CONSENT_WITNESS_FILE = ""  # tests of the ledger witnesses configure their own
 # The fixtures log staff in with a password only; tests of two-factor sign-in switch it on.
 STAFF_2FA_REQUIRED = False
 # Tests assert English stemming on PostgreSQL whatever SEARCH_LANGUAGE_CONFIG the shell has.

@@ -33,6 +33,15 @@ def _bulk_events(count: int) -> None:
         head = ledger._locked_head()
         size, prev = head.size, head.last_leaf_hash
         frontier = [bytes.fromhex(h) for h in head.frontier]
+        # Each checkpoint carries its frontier and the RFC 6962 proof from the one before, as the ledger writes them.
+        last = LedgerCheckpoint.objects.order_by("-tree_size").first()
+        previous = (last.tree_size, [bytes.fromhex(h) for h in last.frontier]) if last else None
+        since = [
+            bytes.fromhex(h)
+            for h in ConsentEvent.objects.filter(index__gte=last.tree_size if last else 0)
+            .order_by("index")
+            .values_list("leaf_hash", flat=True)
+        ]
         start = timezone.now() - timedelta(days=400)
         rows, checkpoints = [], []
         uuid_field = ConsentEvent._meta.get_field("record_id")
@@ -96,18 +105,26 @@ def _bulk_events(count: int) -> None:
                     " ".join(h.hex() for h in proof),
                 )
             )
+            since.append(leaf)
             if (i + 1) % settings.CONSENT_CHECKPOINT_EVERY == 0:
-                checkpoints.append((i + 1, merkle.frontier_root(frontier), moment))
+                proof = merkle.consistency_proof(previous[0], previous[1], since) if previous else []
+                checkpoints.append((i + 1, merkle.frontier_root(frontier), moment, list(frontier), proof))
+                previous, since = (i + 1, list(frontier)), []
             if len(rows) == 5000:
                 insert(rows)
                 rows = []
         insert(rows)
-        for tree_size, root, moment in checkpoints:
+        for tree_size, root, moment, peaks, proof in checkpoints:
             statement = {"tree_size": tree_size, "root_hash": root.hex(), "created_at": ledger.iso_utc(moment)}
             from consent.receipts import sign
 
             LedgerCheckpoint.objects.create(
-                tree_size=tree_size, root_hash=root.hex(), created_at=moment, signature=sign(statement)
+                tree_size=tree_size,
+                root_hash=root.hex(),
+                created_at=moment,
+                signature=sign(statement),
+                frontier=[h.hex() for h in peaks],
+                consistency=" ".join(h.hex() for h in proof),
             )
         LedgerHead.objects.filter(pk=1).update(
             size=size + count, last_leaf_hash=prev, frontier=[h.hex() for h in frontier]

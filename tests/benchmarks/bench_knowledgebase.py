@@ -27,7 +27,7 @@ def _seed_kb(rng):
     from knowledgebase.models import KBArticlePage, KBCategoryPage, KBIndexPage, KBProduct
     from portal.models import HomePage
 
-    home = HomePage.objects.get()
+    home = HomePage.objects.get(locale__language_code="en")
     index = home.add_child(instance=KBIndexPage(title="Knowledge base", slug="kb"))
     services.kb_workflow_ensure(index=index)
     product = KBProduct.objects.create(name="Acme Cloud", slug="acme-cloud")

@@ -207,7 +207,12 @@ async def test_typing_notice_reaches_the_other_side_only():
     await member_socket.receive_json_from()
     await staff_socket.receive_json_from()
     await member_socket.send_json_to({"type": "typing"})
-    assert await staff_socket.receive_json_from() == {"type": "typing", "kind": "member", "handle": customer.handle}
+    assert await staff_socket.receive_json_from() == {
+        "type": "typing",
+        "kind": "member",
+        "handle": customer.handle,
+        "team": False,
+    }
     assert await member_socket.receive_nothing(timeout=0.3)
     await member_socket.disconnect()
     await staff_socket.disconnect()

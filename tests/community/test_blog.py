@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from wagtail.models import WorkflowPage
 
 from community.models import BlogIndexPage, BlogPage, Post, Thread
@@ -119,29 +120,32 @@ def test_anonymous_cannot_comment(client, blog):
 
 
 def test_seed_creates_blog_forums_and_review_workflow(home_page):
-    """seed_demo's community part: forums (one private), threads, blog and the Editor-group workflow; idempotent."""
+    """seed_demo's community part: forums (one private), threads, blog and the departments' workflow; idempotent."""
     from community import demo
     from portal import demo as portal_demo
 
     portal_demo.seed(stdout=None)
     demo.seed(stdout=None)
     demo.seed(stdout=None)
-    index = BlogIndexPage.objects.get()
+    index = BlogIndexPage.objects.get(locale__language_code="en")
     assert index.url == "/blog/"
-    assert BlogPage.objects.live().count() == 2
+    assert BlogPage.objects.live().filter(locale__language_code="en").count() == 2
+    assert BlogPage.objects.live().filter(locale__language_code="de").count() == 2
     assert Thread.objects.filter(blog_page__isnull=True).count() == 4
     assert Thread.objects.filter(state="answered").count() == 2
     workflow = WorkflowPage.objects.get(page=index).workflow
-    task = workflow.tasks.get().specific
-    assert [g.name for g in task.groups.all()] == [Role.EDITOR]
+    steps = [
+        [g.name for g in task.specific.groups.all()] for task in workflow.tasks.order_by("workflow_tasks__sort_order")
+    ]
+    assert steps == [["Product management"], ["PR"], ["Marketing"], ["Social media"]]
 
 
 def test_editor_submits_and_an_editor_group_member_approves(home_page, editor):
-    """Draft -> review by the Editor group -> published, through Wagtail's workflow API."""
+    """Draft -> approval by each department in turn -> published, through Wagtail's workflow API."""
     from community import demo
 
     demo._blog()
-    index = BlogIndexPage.objects.get()
+    index = BlogIndexPage.objects.get(locale__language_code="en")
     page = BlogPage(
         title="Draft post", slug="draft-post", date=datetime.date(2026, 5, 1), author=editor, body=[], live=False
     )
@@ -152,9 +156,12 @@ def test_editor_submits_and_an_editor_group_member_approves(home_page, editor):
     state = workflow.start(page, editor)
     page.refresh_from_db()
     assert page.live is False
-    reviewer = make_member(role=Role.EDITOR)
-    task_state = state.current_task_state.specific
-    task_state.task.specific.on_action(task_state, reviewer, "approve")
+    for department in ("Product management", "PR", "Marketing", "Social media"):
+        reviewer = make_member(role=Role.EDITOR)
+        reviewer.groups.add(Group.objects.get(name=department))
+        state.refresh_from_db()
+        task_state = state.current_task_state.specific
+        task_state.task.specific.on_action(task_state, reviewer, "approve")
     page.refresh_from_db()
     assert page.live is True
     assert page.live_revision_id is not None

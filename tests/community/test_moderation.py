@@ -12,6 +12,7 @@ from community import services
 from community.models import Flag, Forum, ModerationAction, ModerationSettings, Post, Thread
 from community.models.forum import PostStatus, ThreadState
 from portal.models import Notification
+from portal.notifications import in_language
 from tests.community.conftest import reply
 
 
@@ -275,4 +276,5 @@ def test_moderation_notice_is_in_the_members_language(
     with django_capture_on_commit_callbacks(execute=True):
         services.post_hide(post=post, moderator=moderator, reason="Bitte beim Thema bleiben")
     note = Notification.objects.get(recipient=other_customer)
-    assert note.title == f"Ein Moderator hat Ihren Beitrag in „{thread.title}“ ausgeblendet"
+    with in_language(other_customer):  # worded in the reader's language when shown
+        assert note.title == f"Ein Moderator hat Ihren Beitrag in „{thread.title}“ ausgeblendet"

@@ -85,3 +85,41 @@ def test_the_flag_reasons_are_a_group_named_by_its_question(client, thread, othe
     assert '<legend>Why should a moderator look at this post? <span aria-hidden="true">*</span></legend>' in html
     assert '<label for="">' not in html
     assert 'for="id_reason_0"' in html
+
+
+def test_a_member_reports_the_same_post_once(client, thread, customer, other_customer, moderator):
+    """A second report of the same post, also after the moderators dismissed the first, adds no flag and says so;
+    an edit of the post after the decision makes it reportable again."""
+    from community.models import Flag
+
+    post = reply(thread, customer, body="Buy cheap keys")
+    client.force_login(other_customer)
+    assert client.post(f"/forums/p/{post.pk}/flag/", {"reason": "spam"}).status_code == 302
+    services.flags_dismiss(post=post, moderator=moderator)
+    response = client.post(f"/forums/p/{post.pk}/flag/", {"reason": "spam"}, follow=True)
+    assert "You already reported this post." in response.content.decode()
+    assert client.get(f"/forums/p/{post.pk}/flag/").status_code == 302
+    services.post_flag(post=post, reporter=other_customer, reason="abuse")
+    assert Flag.objects.filter(post=post, reporter=other_customer).count() == 1
+
+    services.post_edit(post=post, editor=customer, body="Buy cheaper keys")
+    services.post_flag(post=post, reporter=other_customer, reason="spam")
+    assert Flag.objects.filter(post=post, reporter=other_customer).count() == 2
+
+
+def test_a_markdown_image_is_a_link_and_the_writer_is_told(client, thread, other_customer):
+    """An image from another site is not loaded: the preview and the published reply link to it, and the writer
+    reads why in the preview and after posting."""
+    body = "See ![the error dialog](https://img.example.org/error.png) please"
+    link = '<a href="https://img.example.org/error.png" rel="nofollow ugc noopener">the error dialog</a>'
+    notice = "Images from other sites are not shown: your post links to them instead."
+    client.force_login(other_customer)
+    preview = client.post(f"/forums/t/{thread.pk}/reply/", {"body": body, "action": "preview"}).content.decode()
+    assert notice in preview
+    assert link in preview
+    assert "<img" not in preview
+    page = client.post(f"/forums/t/{thread.pk}/reply/", {"body": body}, follow=True).content.decode()
+    assert notice in page
+    assert link in page
+    plain = client.post(f"/forums/t/{thread.pk}/reply/", {"body": "No pictures here"}, follow=True).content.decode()
+    assert notice not in plain

@@ -11,6 +11,7 @@ from portal.roles import Role
 from tests.factories import make_member
 
 TABLE = "consent_consentevent"
+CHECKPOINTS = "consent_ledgercheckpoint"
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ class Attacker:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
+                cursor.execute(f"ALTER TABLE {CHECKPOINTS} DISABLE TRIGGER USER")
 
     def sql(self, statement: str, params=()):
         with connection.cursor() as cursor:
@@ -57,6 +59,12 @@ class Attacker:
             f"UPDATE {TABLE} SET {connection.ops.quote_name('index')} = %s WHERE {connection.ops.quote_name('index')} = %s",
             [new, old],
         )
+
+    def set_checkpoint(self, tree_size: int, column: str, value: str):
+        self.sql(f"UPDATE {CHECKPOINTS} SET {column} = %s WHERE tree_size = %s", [value, tree_size])
+
+    def delete_checkpoints_from(self, tree_size: int):
+        self.sql(f"DELETE FROM {CHECKPOINTS} WHERE tree_size >= %s", [tree_size])
 
     def delete_from(self, index: int, *, only: bool = False):
         op = "=" if only else ">="

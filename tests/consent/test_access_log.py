@@ -62,7 +62,7 @@ def _accesses(member, language: str) -> list[str]:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     html = client.get("/privacy/").content.decode()
     section = html.split('id="accesses"', 1)[1].split("</section>", 1)[0]
-    rows = re.findall(r"<tr><td><time.*?</tr>", section, flags=re.S)
+    rows = re.findall(r"<tr><td[^>]*><time.*?</tr>", section, flags=re.S)
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
 
 

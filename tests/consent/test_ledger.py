@@ -224,16 +224,16 @@ def test_inserting_a_well_formed_forged_entry_names_its_index(ledger12, attacker
     assert result.first_bad_index == index, result.problem
 
 
-def test_a_forged_checkpoint_is_refused(ledger12):
+def test_a_forged_checkpoint_is_refused(ledger12, attacker):
     checkpoint = LedgerCheckpoint.objects.order_by("tree_size").last()
     with transaction.atomic():
-        LedgerCheckpoint.objects.filter(pk=checkpoint.pk).update(root_hash="00" * 32)
+        attacker.set_checkpoint(checkpoint.tree_size, "root_hash", "00" * 32)
         result = verify()
         assert not result.ok and "signed statement" in result.problem
         transaction.set_rollback(True)
     parts = checkpoint.signature.split(".")
     with transaction.atomic():
-        LedgerCheckpoint.objects.filter(pk=checkpoint.pk).update(signature=".".join(parts[:2] + ["A" * 86]))
+        attacker.set_checkpoint(checkpoint.tree_size, "signature", ".".join(parts[:2] + ["A" * 86]))
         result = verify()
         assert not result.ok and "bad signature" in result.problem
         transaction.set_rollback(True)

@@ -28,6 +28,11 @@ ALLOWED = {
     "crm/apps.py:_register_retention_copies": "registers card_texts_purge for the retention run (the purge above)",
     "crm/services/staff_actions.py:card_claim": "an update of an existing card; delivery._send asks before it leaves",
     "crm/services/demo_receiver.py:demo_status_report": "the demo CRM calls the portal's own inbound hook",
+    "consent/witness.py:_to_email": "mails a signed ledger checkpoint (a size and hashes, no member's data) to a witness",
+    "consent/witness.py:_to_http": "posts a signed ledger checkpoint (a size and hashes, no member's data) to a witness",
+    "consent/witness.py:witnessed_roots": "fetches a witness's copy of the signed checkpoints; sends nothing",
+    "intake/services.py:feed_poll": "fetches a public RSS/Atom feed (a conditional GET); sends nothing about anyone",
+    "intake/services.py:feeds_poll": "calls feed_poll for every active feed (the fetch above)",
 }
 # Listed senders whose callers decide whom they reach, so each caller asks or is listed too.
 # (Mail to members is queued with ``portal.mail.mail_queue`` under a processor code; ``deliver_mail``

@@ -26,6 +26,7 @@ from consent.dsar.restrictions import restriction_place
 from consent.selectors import DIRECT_MARKETING_PURPOSES
 from crm import services as crm
 from crm.models import InterestCard, OutboxMessage, OutboxState
+from insight.models import ItemAnalysis
 from portal.models import Notification, User
 from portal.roles import Role
 from tests.crm.conftest import (  # noqa: F401  (fixtures shared with the CRM tests)
@@ -51,7 +52,7 @@ pytestmark = pytest.mark.django_db
 STATES = ("free", "restricted", "objecting", "erasing")
 # What the member's own request or a duty owed to them needs goes on under a restriction: listed here
 # on purpose, so a processor that claims the exemption has to be named in a test first.
-SERVES_REQUEST = {"community.moderation_notices", "dsar.request_mail", "portal.account"}
+SERVES_REQUEST = {"api.personal", "community.moderation_notices", "dsar.request_mail", "portal.account"}
 OPT_IN_LINK = re.compile(r"/privacy/confirm/(\S+)/")
 
 
@@ -70,6 +71,7 @@ class World:
     tag: object
     make_chat: object
     make_idea: object
+    receiver: object = None
 
     def hold(self, member) -> None:
         """Put the member in the state under test (nothing for a free member)."""
@@ -179,6 +181,21 @@ def drive_consent_newsletter(world: World):
     return member, lambda: world.run(lambda: newsletter_send(subject="News", body="Our news"))
 
 
+def drive_campaigns_test_mail(world: World):
+    from consent.campaigns import services as campaigns
+    from consent.campaigns.models import Campaign
+
+    member = make_member(role=Role.EDITOR)
+    campaign = campaigns.campaign_save(
+        campaign=Campaign(
+            title="Issue", subject_en="News", body_en="<p>News</p>", subject_de="Neu", body_de="<p>Neu</p>"
+        ),
+        actor=member,
+    )
+    world.hold(member)
+    return member, lambda: world.run(lambda: campaigns.campaign_test_send(campaign=campaign, actor=member) and None)
+
+
 def drive_consent_opt_in_mail(world: World):
     member = make_member()
     world.hold(member)
@@ -214,13 +231,115 @@ def drive_dsar_inactivity_warning(world: World):
     return member, lambda: world.run(lambda: retention_run(trigger="manual", actor=world.dpo))
 
 
+def drive_insight_content_analysis(world: World):
+    from community.models import Post
+    from insight import services as insight
+
+    member = make_member()
+    thread = world.make_thread(member)
+    insight.member_analyses_drop(member_id=member.pk)  # analysed after commit: start from nothing derived
+    question = Post.objects.get(thread=thread, is_question=True)
+    world.hold(member)
+    return member, lambda: world.run(lambda: insight.items_analyse(kind="post", ids=[question.pk]) and None)
+
+
+def drive_insight_staff_notices(world: World):
+    from insight import digest
+    from insight import services as insight
+
+    member = make_member(role=Role.MODERATOR)
+    insight.digest_subscribe(user=member, subscribed=True)
+    world.hold(member)
+    return member, lambda: world.run(lambda: digest.digests_send() and None)
+
+
+def _api_get(world: World, secret: str, path: str):
+    return world.client.get(path, HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def drive_api_personal(world: World):
+    from api import services as api_services
+
+    member = make_member()
+    _token, secret = api_services.token_create(
+        kind="personal", name="script", user=member, scopes=["read"], created_by=member
+    )
+    world.hold(member)
+    return member, lambda: _api_get(world, secret, "/api/v1/me/consents").status_code == 200
+
+
+def drive_api_integration(world: World):
+    from api import services as api_services
+
+    member = make_member()
+    thread = world.make_thread(member)
+    world.tag(thread, world.moderator)
+    card = InterestCard.objects.get(member=member)
+    admin = make_member(role=Role.ADMINISTRATOR)
+    _token, secret = api_services.token_create(
+        kind="integration", name="tool", user=world.moderator, scopes=["cards:read"], created_by=admin
+    )
+    world.hold(member)
+    return member, lambda: _api_get(world, secret, f"/api/v1/cards/{card.pk}").json()["member"] is not None
+
+
 def drive_portal_account(world: World):
     member = make_member()
     world.hold(member)
     return member, lambda: world.client.post(reverse("password_reset"), {"email": member.email}) and None
 
 
+def drive_intake_replies(world: World):
+    from email.message import EmailMessage
+
+    from crm.models import ActionType, AssigneeStrategy, CrmConnection, TagRule
+    from intake import services as intake
+    from intake.models import Mailbox
+
+    member = make_member()
+    rule = TagRule.objects.create(
+        tag="outside",
+        action_type=ActionType.INQUIRY,
+        assignee_strategy=AssigneeStrategy.CLAIM,
+        connection=CrmConnection.objects.first(),  # the lead rule's connection
+    )
+    mailbox = intake.mailbox_save(
+        mailbox=Mailbox(name="Info", host="imap.example.com", port=993, username="info", rule=rule), password="pw"
+    )
+    raw = EmailMessage()
+    raw["From"], raw["To"], raw["Subject"] = member.email, "info@example.com", "Question about my order"
+    raw["Message-ID"] = "<order-1@example.com>"
+    raw.set_content("When will my order arrive?")
+    record, _created = intake.mail_ingest(mailbox=mailbox, raw=raw.as_bytes())
+    world.hold(member)
+    mail.outbox.clear()
+
+    def reply():
+        try:
+            world.run(lambda: intake.reply_send(record=record, user=world.moderator, text="Tomorrow."))
+        except ValidationError:
+            return None
+
+    return member, reply
+
+
+def drive_webhooks_delivery(world: World):
+    from api.webhooks import services as webhooks
+    from api.webhooks.models import WebhookSubscription
+
+    webhooks.subscription_save(
+        subscription=WebhookSubscription(name="Help desk", url=world.receiver.url + "/hook", events=["thread.tagged"])
+    )
+    member = make_member()
+    thread = world.make_thread(member)
+    world.hold(member)
+    return member, lambda: world.tag(thread, world.moderator, name="question") and None
+
+
 DRIVERS = {
+    "api.integration": drive_api_integration,
+    "api.personal": drive_api_personal,
+    "campaigns.test_mail": drive_campaigns_test_mail,
     "chat.notifications": drive_chat_notifications,
     "chat.transcript": drive_chat_transcript,
     "community.moderation_notices": drive_community_moderation_notices,
@@ -232,7 +351,11 @@ DRIVERS = {
     "dsar.inactivity_warning": drive_dsar_inactivity_warning,
     "dsar.request_mail": drive_dsar_request_mail,
     "ideas.notifications": drive_ideas_notifications,
+    "insight.content_analysis": drive_insight_content_analysis,
+    "insight.staff_notices": drive_insight_staff_notices,
+    "intake.replies": drive_intake_replies,
     "portal.account": drive_portal_account,
+    "webhooks.delivery": drive_webhooks_delivery,
 }
 
 
@@ -243,6 +366,7 @@ def _traces(member, receiver) -> dict:
         "notifications": Notification.objects.filter(recipient_id=member.pk).count(),
         "cards": InterestCard.objects.filter(member_id=member.pk).count(),
         "crm_requests": len(receiver.requests),
+        "insight_labels": ItemAnalysis.objects.filter(member_id=member.pk).count(),
     }
 
 
@@ -271,6 +395,7 @@ def world_for(
     make_chat,  # noqa: F811
     make_idea,  # noqa: F811
     django_capture_on_commit_callbacks,
+    webhook_receiver,  # noqa: F811
 ):
     def make(state: str) -> World:
         return World(
@@ -285,6 +410,7 @@ def world_for(
             tag=tag,
             make_chat=make_chat,
             make_idea=make_idea,
+            receiver=webhook_receiver,
         )
 
     return make

@@ -207,7 +207,9 @@ def test_a_tampered_receipt_from_the_ledger_is_refused(customer_with_history):
 
 
 @pytest.mark.parametrize("forgery", ["alg_none", "other_key", "crit"])
-def test_a_checkpoint_with_a_forged_signature_fails_ledger_verification(customer_with_history, settings, forgery):
+def test_a_checkpoint_with_a_forged_signature_fails_ledger_verification(
+    customer_with_history, settings, forgery, attacker
+):
     """A forged checkpoint naming the true root still breaks ``consent_verify``."""
     checkpoint_now()
     checkpoint = LedgerCheckpoint.objects.order_by("tree_size").last()
@@ -221,7 +223,7 @@ def test_a_checkpoint_with_a_forged_signature_fails_ledger_verification(customer
     }[forgery]
     assert verify().ok
     with transaction.atomic():
-        LedgerCheckpoint.objects.filter(pk=checkpoint.pk).update(signature=forged)
+        attacker.set_checkpoint(checkpoint.tree_size, "signature", forged)
         result = verify()
         transaction.set_rollback(True)
     assert not result.ok

@@ -69,3 +69,19 @@ def test_the_tag_rule_team_choice_offers_only_staff_who_work_cards(administrator
     labels = [label.strip() for label in re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", select)]
     assert labels == ["Administrator", "Moderator"]
     assert Role.CUSTOMER not in select
+
+
+def test_marking_a_demo_task_done_claims_nothing_before_the_report_arrived(
+    administrator, django_capture_on_commit_callbacks
+):
+    """The button queues the CRM's report; the message says it is on its way, not that the task is done (the report
+    can still fail, here for want of a demo connection)."""
+    receipt = DemoReceipt.objects.create(
+        webhook_id="0b6b2f4e-8f3c-4a57-9d1e-3f0f8a1c2b7d", payload={"title": "Quote request", "action_type": "lead"}
+    )
+    client = _login(administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/crm/demo-receiver/{receipt.pk}/complete/", follow=True)
+    text = _text(response.content.decode())
+    assert "The demo CRM is sending its report." in text
+    assert "reported the task as done" not in text

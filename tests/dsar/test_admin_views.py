@@ -46,14 +46,20 @@ def test_a_letter_is_assigned_verified_noted_and_rejected_from_the_console(
     request = services.request_create(member=customer, kind=RequestKind.ACCESS, actor=dpo, channel="letter")
     client.force_login(dpo)
 
-    assert _post(client, request, action="assign") == (302, [])
+    assert _post(client, request, action="assign") == (302, ["The request is assigned to you."])
     with django_capture_on_commit_callbacks(execute=True):
         sent = _post(client, request, action="send_code")
     assert sent == (302, ["A code was sent to the member's account address."])
     assert [message.to for message in mail.outbox] == [[customer.email]]
     assert _post(client, request, action="note", note="") == (400, ["Write a note."])
-    assert _post(client, request, action="note", note="Asked the member to enter the code.") == (302, [])
-    assert _post(client, request, action="reject", note="The code was never entered.") == (302, [])
+    assert _post(client, request, action="note", note="Asked the member to enter the code.") == (
+        302,
+        ["The note is added to the history."],
+    )
+    assert _post(client, request, action="reject", note="The code was never entered.") == (
+        302,
+        ["The request is rejected and the member was told."],
+    )
 
     request.refresh_from_db()
     assert (request.state, request.assignee) == (S.REJECTED, dpo)
@@ -89,7 +95,7 @@ def test_an_objection_and_a_rectification_run_from_the_console(client, customer,
     rectification = services.request_create(member=customer, kind=RequestKind.RECTIFICATION, actor=customer)
     client.force_login(dpo)
     for request in (objection, rectification):
-        assert _post(client, request, action="start") == (302, [])
+        assert _post(client, request, action="start") == (302, ["Work on the request has started."])
 
     assert _post(client, objection, action="restrict") == (
         302,

@@ -22,6 +22,7 @@ from consent.dsar.models import (
 )
 from consent.models import AuditEntry
 from portal.models import Notification
+from portal.notifications import in_language
 from portal.roles import Role
 from tests.factories import make_member
 
@@ -242,7 +243,10 @@ def test_granting_the_dpo_role_in_the_back_office_is_audited_and_told_to_every_d
     entry = AuditEntry.objects.get(action="dpo_grant")
     assert (entry.actor, entry.subject) == (administrator, customer)
     assert entry.created_at is not None
-    titles = dict(Notification.objects.filter(kind="dpo_role").values_list("recipient_id", "title"))
+    titles = {}
+    for notice in Notification.objects.filter(kind="dpo_role").select_related("recipient"):
+        with in_language(notice.recipient):  # worded in the reader's language when shown
+            titles[notice.recipient_id] = notice.title
     assert titles == {
         german.pk: f"@{customer.handle} hat von @{administrator.handle} die Rolle Datenschutzbeauftragter erhalten",
         english.pk: f"@{customer.handle} was given the data protection officer role by @{administrator.handle}",

@@ -113,7 +113,9 @@ def _seed(home_page, moderator, other_customer):
     kb.helpful_vote_cast(article=KBArticlePage.objects.get(pk=article.pk), helpful=True, user=member)
     consent_grant(user=member, purpose="public_profile")
     pseudonym_for(member, "crm")
-    notification_send(recipient=member, kind="privacy_request", title="Hello Zebulon Quaxworth")
+    notification_send(
+        recipient=member, kind="privacy_request", message="portal.text", params={"title": "Hello Zebulon Quaxworth"}
+    )
     from wagtail.models import UploadedFile
 
     upload = UploadedFile(uploaded_by_user=member)

@@ -145,10 +145,11 @@ def test_export_is_typed_names_only_the_member_and_offers_tables_as_csv(
 
     neighbour_alias = pseudonym_for(neighbour, "export")
     agent_alias = pseudonym_for(agent, "export")
-    notifications = sorted(row["title"] for row in json.loads(files["notifications.json"]))
+    # Notifications are exported as stored: the message and its parameters (the sentence is worded when shown).
+    notifications = sorted((row["message"], row["params"]) for row in json.loads(files["notifications.json"]))
     assert notifications == [
-        f"@{neighbour_alias} mentioned you in “Bikes”",
-        f"@{neighbour_alias} replied to “Keys for the garden shed”",
+        ("community.mention", {"handle": neighbour_alias, "title": "Bikes"}),
+        ("community.reply", {"handle": neighbour_alias, "title": "Keys for the garden shed"}),
     ]
     posts = [row["body"] for row in json.loads(files["posts.json"])]
     assert posts == [
@@ -167,7 +168,7 @@ def test_export_is_typed_names_only_the_member_and_offers_tables_as_csv(
     ]
 
     csv_entries = {entry["name"]: entry for entry in manifest["files"] if entry["name"].endswith(".csv")}
-    assert {"posts.csv", "notifications.csv", "consent_receipts.csv", "profile.csv"} <= set(csv_entries)
+    assert {"posts.csv", "consent_receipts.csv", "profile.csv"} <= set(csv_entries)
     assert "crm_deliveries.csv" not in csv_entries  # its payload is JSON, no table
     for name, entry in csv_entries.items():
         data = files[name]

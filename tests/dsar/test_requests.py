@@ -231,6 +231,8 @@ def test_full_lifecycle_to_completed_notifies_member(customer, dpo):
     request.refresh_from_db()
     assert request.state == S.COMPLETED
     assert request.closed_at is not None
-    assert Notification.objects.filter(recipient=customer, title="Your request was completed").count() == 1
+    assert [n.title for n in Notification.objects.filter(recipient=customer, message="dsar.completed")] == [
+        "Your request was completed"
+    ]
     with pytest.raises(InvalidTransition):
         services.request_transition(request=request, to=S.IN_PROGRESS, actor=dpo)

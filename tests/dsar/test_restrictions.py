@@ -124,9 +124,8 @@ def test_the_dpo_lifts_with_a_reason_and_the_member_may_grant_again(customer, dp
     assert (restriction.lifted_by, restriction.lift_reason) == (dpo, "The accuracy dispute is settled.")
     assert request.events.filter(action="restriction_lifted").get().note == "The accuracy dispute is settled."
     assert AuditEntry.objects.filter(action="restriction_lift", subject=customer, actor=dpo).count() == 1
-    assert Notification.objects.filter(
-        recipient=customer, title="The restriction of processing of your data has ended"
-    ).exists()
+    notice = Notification.objects.get(recipient=customer, message="dsar.restriction_lifted")
+    assert notice.title == "The restriction of processing of your data has ended"
     member = _fresh(customer)
     consent_grant(user=member, purpose="analytics")
     assert has_consent(_fresh(customer), "analytics") is True

@@ -43,6 +43,7 @@ EVERY_CATEGORY = [
     "dsar.expired_exports",
     "portal.unconfirmed_signups",
     "portal.inactive_accounts",
+    "intake.cards",
 ]
 
 
@@ -70,9 +71,10 @@ def test_the_registry_covers_every_category_of_the_issue(db):
         "dsar.expired_exports": 0,
         "portal.unconfirmed_signups": 30,
         "portal.inactive_accounts": 1095,
+        "intake.cards": 180,
     }
     assert all(policy.enabled and policy.updated_by is None for policy in policies.values())
-    assert RetentionPolicy.objects.count() == 6
+    assert RetentionPolicy.objects.count() == 7
 
 
 def test_one_daily_task_enforces_retention(db):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-
 from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e

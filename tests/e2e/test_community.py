@@ -112,7 +112,7 @@ def test_editor_publishes_a_blog_post_through_review(new_page, as_user, screensh
         "from community.models import BlogIndexPage, BlogPage\n"
         "from portal.models import User\n"
         "editor = User.objects.get(email='editor@example.com')\n"
-        "index = BlogIndexPage.objects.get()\n"
+        "index = BlogIndexPage.objects.get(locale__language_code='en')\n"
         "page = BlogPage(title='Summer roadmap', slug='summer-roadmap', date=datetime.date(2026, 6, 1), author=editor,"
         " owner=editor, intro='What is coming this summer.', live=False,"
         " body=[('paragraph', '<p>Scheduled reports and a faster export.</p>')])\n"

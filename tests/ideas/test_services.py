@@ -12,6 +12,7 @@ from django.utils import timezone
 from ideas import services
 from ideas.models import Board, Category, Comment, Follow, Idea, InternalNote, Status, StatusChange, Vote
 from portal.models import Notification
+from portal.notifications import in_language
 from portal.roles import Role
 from tests.factories import make_member
 
@@ -210,10 +211,9 @@ def test_status_notification_in_members_language(idea, product_manager, django_c
     services.vote_set(idea_id=idea.pk, voter=german, voted=True)
     with django_capture_on_commit_callbacks(execute=True):
         services.idea_set_status(idea=idea, by=product_manager, status=Status.IN_PROGRESS, response="")
-    assert (
-        Notification.objects.get(recipient=german).title
-        == "Idee „Export reports as PDF“ hat jetzt den Status: In Bearbeitung"
-    )
+    notice = Notification.objects.get(recipient=german)
+    with in_language(german):  # worded in the reader's language when shown
+        assert notice.title == "Idee „Export reports as PDF“ hat jetzt den Status: In Bearbeitung"
 
 
 def test_non_pm_cannot_change_status(idea, customer, moderator):
@@ -250,7 +250,8 @@ def test_internal_note_staff_only(idea, customer, product_manager):
 
 
 def test_merge_moves_votes_without_double_counting(make_idea, product_manager, django_capture_on_commit_callbacks):
-    """Merging counts a member who voted for both once, moves comments and follows, and tells the duplicate's voters."""
+    """Merging counts a member who voted for both once, moves comments and follows, and tells the duplicate's voters
+    (and its author, who follows it)."""
     original, duplicate = make_idea(title="PDF export"), make_idea(title="Export as PDF")
     both, only_dup, only_orig = make_member(), make_member(), make_member()
     for user in (both, only_orig):
@@ -271,7 +272,9 @@ def test_merge_moves_votes_without_double_counting(make_idea, product_manager, d
     assert Comment.objects.get(pk=comment.pk).idea_id == original.pk
     assert Follow.objects.filter(idea=original, user_id=duplicate.author_id).exists()
     merged_notes = Notification.objects.filter(kind="idea_status", url=f"/ideas/idea/{original.pk}/")
-    assert sorted(merged_notes.values_list("recipient_id", flat=True)) == sorted([both.pk, only_dup.pk])
+    assert sorted(merged_notes.values_list("recipient_id", "message")) == sorted(
+        [(both.pk, "ideas.merged_vote"), (only_dup.pk, "ideas.merged_vote"), (duplicate.author_id, "ideas.merged")]
+    )
     # The moved voter takes the vote back on the original.
     services.vote_set(idea_id=original.pk, voter=only_dup, voted=False)
     original.refresh_from_db()

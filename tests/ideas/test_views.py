@@ -207,7 +207,7 @@ def test_idea_page_shows_comments_history_and_response(client, idea, customer, p
     assert "<p>Some <strong>details</strong>.</p>" in html
     assert "<p>Coming in Q3</p>" in html
     assert "<p>I want this <strong>too</strong></p>" in html
-    assert f"by @{product_manager.handle}" in html
+    assert f'by <span class="handle">@{product_manager.handle}</span>' in html
 
 
 def test_comment_with_personal_data_warns_then_posts(client, idea, customer):

@@ -83,3 +83,49 @@ def test_suggestions_while_typing_name_the_votes_with_their_plural(client, make_
     assert (row["votes"], row["votes_label"]) == (1, "1 vote")
     client.force_login(customer)
     assert 'data-suggest-meta=" ({votes_label} · {status})"' in client.get("/ideas/acme-cloud/new/").content.decode()
+
+
+def test_a_merge_tells_the_duplicate_author_and_followers_where_it_went(
+    make_idea, customer, other_customer, product_manager, django_capture_on_commit_callbacks
+):
+    """Voters hear their vote moved; the duplicate's author and followers who did not vote hear where it went."""
+    from portal.models import Notification
+    from tests.factories import make_member
+
+    author = make_member()
+    duplicate = make_idea(author=author, title="PDF export please")
+    original = make_idea(title="Export reports as PDF")
+    services.follow_set(idea=duplicate, user=other_customer, following=True)
+    services.vote_set(idea_id=duplicate.pk, voter=customer, voted=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.idea_merge(duplicate=duplicate, original=original, by=product_manager)
+    told = sorted(Notification.objects.filter(kind="idea_status").values_list("recipient_id", "message", "url"))
+    url = original.get_absolute_url()
+    assert told == sorted(
+        [
+            (customer.pk, "ideas.merged_vote", url),
+            (other_customer.pk, "ideas.merged", url),
+            (author.pk, "ideas.merged", url),
+        ]
+    )
+    notice = Notification.objects.get(recipient=other_customer)
+    assert notice.title == "“PDF export please” was merged into “Export reports as PDF”"
+
+
+def test_idea_dates_use_the_locale_format(client, make_idea, customer):
+    """The board row and a comment show their dates in the locale's short formats, as forum posts do (not ISO)."""
+    from django.utils import formats, timezone, translation
+
+    idea = make_idea(title="Dated idea")
+    comment = services.comment_create(idea=idea, author=customer, body="Agreed.")
+    for language in ("en", "de"):
+        with translation.override(language):
+            day = formats.date_format(timezone.localtime(idea.created_at), "SHORT_DATE_FORMAT")
+            moment = formats.date_format(timezone.localtime(comment.created_at), "SHORT_DATETIME_FORMAT")
+        row = _text(
+            _row(client.get("/ideas/acme-cloud/", HTTP_ACCEPT_LANGUAGE=language).content.decode(), "Dated idea")
+        )
+        detail = _text(client.get(idea.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language).content.decode())
+        assert day in row
+        assert moment in detail
+        assert re.search(r"\d{4}-\d{2}-\d{2}", row + detail) is None

@@ -52,7 +52,7 @@ def test_editor_approval_publishes_and_thread_says_answered_in_kb(
     article.refresh_from_db()
     assert article.live is True
     html = client.get(article.url).content.decode()
-    assert f"Based on an answer by @{other_customer.handle}" in html
+    assert f'Based on an answer by <span class="handle">@{other_customer.handle}</span>' in html
     assert other_customer.first_name not in html and other_customer.last_name not in html
     assert other_customer.email not in html
     assert f'href="/forums/t/{answered_thread.pk}/"' in html

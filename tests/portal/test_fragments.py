@@ -199,7 +199,7 @@ def test_the_fingerprint_covers_the_included_templates_and_every_app_catalogue(m
     monkeypatch.setattr(
         fragments,
         "_template_sources",
-        lambda name, *, seen: [s.replace("deleted member", "former member") for s in original(name, seen=seen)],
+        lambda name, *, seen: [s.replace("member_name", "member_label") for s in original(name, seen=seen)],
     )
     fragments._fingerprint.cache_clear()
     third = fragments._fingerprint(TEMPLATE)

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 
 def test_in_app_by_default_and_no_email_without_opt_in(customer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        notifications.notification_send(recipient=customer, kind="account", title="Hello", url="/account/")
-    assert Notification.objects.filter(recipient=customer, title="Hello").count() == 1
+        notifications.notification_send(
+            recipient=customer, kind="account", message="portal.text", params={"title": "Hello"}, url="/account/"
+        )
+    assert Notification.objects.filter(recipient=customer, params__title="Hello").count() == 1
     assert len(mail.outbox) == 0
     customer.refresh_from_db()
     assert notifications.unread_count(customer) == 1
@@ -26,7 +28,11 @@ def test_email_after_opt_in_through_the_page(client, customer, django_capture_on
     assert response.status_code == 302
     with django_capture_on_commit_callbacks(execute=True):
         result = notifications.notification_send(
-            recipient=customer, kind="account", title="Security notice", url="/account/"
+            recipient=customer,
+            kind="account",
+            message="portal.text",
+            params={"title": "Security notice"},
+            url="/account/",
         )
     assert result is None
     assert Notification.objects.filter(recipient=customer).count() == 0
@@ -37,8 +43,8 @@ def test_email_after_opt_in_through_the_page(client, customer, django_capture_on
 
 
 def test_unread_badge_and_mark_read(client, customer):
-    notifications.notification_send(recipient=customer, kind="account", title="One")
-    notifications.notification_send(recipient=customer, kind="account", title="Two")
+    notifications.notification_send(recipient=customer, kind="account", message="portal.text", params={"title": "One"})
+    notifications.notification_send(recipient=customer, kind="account", message="portal.text", params={"title": "Two"})
     client.force_login(customer)
     html = client.get(reverse("notifications")).content.decode()
     assert "data-unread-count>2<" in html
@@ -50,8 +56,15 @@ def test_unread_badge_and_mark_read(client, customer):
 
 def test_the_unread_counter_follows_every_change(customer, other_customer):
     """The counter on the user row equals a recount after sends, partial and full mark-read, for each member."""
-    sent = [notifications.notification_send(recipient=customer, kind="account", title=f"N{i}") for i in range(3)]
-    notifications.notification_send(recipient=other_customer, kind="account", title="Other")
+    sent = [
+        notifications.notification_send(
+            recipient=customer, kind="account", message="portal.text", params={"title": f"N{i}"}
+        )
+        for i in range(3)
+    ]
+    notifications.notification_send(
+        recipient=other_customer, kind="account", message="portal.text", params={"title": "Other"}
+    )
     assert notifications.notifications_mark_read(user=customer, ids=[sent[0].pk]) == 1
     assert customer.unread_notifications == 2  # the caller's object is updated too
     customer.refresh_from_db()
@@ -68,7 +81,9 @@ def test_the_unread_counter_follows_every_change(customer, other_customer):
 def test_the_badge_costs_no_query(client, customer, django_assert_num_queries):
     """Session, user row (with the counter), the page's preferences, notification list, the member's roles (which
     staff notices to offer) and the staff-role check; no count of notifications."""
-    notifications.notification_send(recipient=customer, kind="account", title="Badge")
+    notifications.notification_send(
+        recipient=customer, kind="account", message="portal.text", params={"title": "Badge"}
+    )
     client.force_login(customer)
     client.get(reverse("notifications"))  # warm the site and brand caches
     with django_assert_num_queries(6) as captured:
@@ -79,7 +94,7 @@ def test_the_badge_costs_no_query(client, customer, django_assert_num_queries):
 
 def test_unknown_kind_is_refused(customer):
     with pytest.raises(ValueError):
-        notifications.notification_send(recipient=customer, kind="nope", title="x")
+        notifications.notification_send(recipient=customer, kind="nope", message="portal.text", params={"title": "x"})
     assert Notification.objects.count() == 0
 
 

@@ -41,14 +41,15 @@ def test_anonymous_is_sent_to_the_back_office_login(client):
     assert response.url.startswith("/admin/login/")
 
 
-def test_editor_can_publish_pages_and_moderator_can_only_draft():
-    """Page permissions on the tree: editors publish, moderators write drafts."""
+def test_editor_writes_but_publishes_only_through_workflows_and_moderator_can_only_draft():
+    """Page permissions on the tree: editors write and submit (their workflow's last approval publishes), moderators draft."""
     from wagtail.models import Page
 
     root = Page.get_first_root_node()
     editor = make_member(role=Role.EDITOR)
     moderator = make_member(role=Role.MODERATOR)
-    assert root.permissions_for_user(editor).can_publish_subpage()
+    assert root.permissions_for_user(editor).can_add_subpage()
+    assert not root.permissions_for_user(editor).can_publish_subpage()
     assert root.permissions_for_user(moderator).can_add_subpage()
     assert not root.permissions_for_user(moderator).can_publish_subpage()
 

@@ -22,6 +22,7 @@ CODES = {
     "refs": "(model label, primary key) pairs",
     "processor": "a registered processor's code",
     "status": "a status code",
+    "kind": "the kind of item (insight: post, idea, comment, chat message)",
 }
 
 

@@ -10,8 +10,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext as _
 
 from consent.services import audit_record
 from portal.notifications import notification_send
@@ -71,17 +69,12 @@ def _tell_the_dpos(*, user, actor, granted: bool) -> None:
         .distinct()
         .order_by("pk")
     )
-    names = {"member": f"@{user.handle}", "actor": f"@{actor.handle}" if actor is not None else _("the system")}
+    names = {"member": f"@{user.handle}", "actor": f"@{actor.handle}" if actor is not None else ""}
     for recipient in recipients:
-        with translation.override(recipient.preferred_language):
-            if granted:
-                title = _("%(member)s was given the data protection officer role by %(actor)s") % names
-            else:
-                title = _("%(member)s no longer holds the data protection officer role (changed by %(actor)s)") % names
-            notification_send(
-                recipient=recipient,
-                kind="dpo_role",
-                title=title,
-                url=reverse("consent_admin:audit"),
-                body=_("If you did not expect this change, check it in the audit log and with your administrator."),
-            )
+        notification_send(
+            recipient=recipient,
+            kind="dpo_role",
+            message="dsar.dpo_granted" if granted else "dsar.dpo_revoked",
+            params=names,
+            url=reverse("consent_admin:audit"),
+        )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from consent import erasure_journal
 from consent.dsar import erasure
 from consent.dsar.events import member_erased
 from consent.dsar.export import exports_dir
@@ -34,7 +36,12 @@ def member_erase_by_retention(*, member, reason: str) -> ErasureReport:
     return _erase(member=member, actor=None, reason=reason)
 
 
-def _erase(*, member, actor, reason: str = "") -> ErasureReport:
+def member_erase_replayed(*, member) -> ErasureReport:
+    """Erase again an account the erasure journal names (after a backup restore brought it back)."""
+    return _erase(member=member, actor=None, reason="replayed from the erasure journal after a restore", journal=False)
+
+
+def _erase(*, member, actor, reason: str = "", journal: bool = True) -> ErasureReport:
     with transaction.atomic():
         member = type(member).objects.select_for_update().get(pk=member.pk)
         if member.erased_at:
@@ -57,6 +64,7 @@ def _erase(*, member, actor, reason: str = "") -> ErasureReport:
             id=report_id, member=member, actor=actor, removed=outcome.removed, kept=outcome.kept
         )
         audit_record(actor=actor, subject=member, action="erase", reason=reason)
+        _erasure_requests_complete(member=member, actor=actor, report=report)
 
         def copies_delete():
             for name in files:
@@ -64,6 +72,12 @@ def _erase(*, member, actor, reason: str = "") -> ErasureReport:
             fragments_purge()  # cached HTML of rewritten rows still holds the old text
 
         transaction.on_commit(copies_delete)
+        if journal:  # outside the database, so restoring an older backup cannot undo the erasure
+            transaction.on_commit(
+                partial(
+                    erasure_journal.journal_append, user_id=member.pk, report_id=report.pk, erased_at=member.erased_at
+                )
+            )
         member_erased.send_on_commit(user_id=member.pk, report_id=report.pk)
     return report
 
@@ -95,12 +109,25 @@ def request_run_erasure(*, request: AccessRequest, actor, confirmation: str) -> 
                 _event(request, actor, ERASURE_APPROVED)
                 audit_record(actor=actor, subject=request.member, action="erase_approve")
                 return None
-        report = member_erase(member=request.member, actor=actor)
-        request.result = _("Erased; report %(id)s.") % {"id": report.pk}
+        return member_erase(member=request.member, actor=actor)  # completes this request too
+
+
+def _erasure_requests_complete(*, member, actor, report: ErasureReport) -> None:
+    """Any erasure answers the member's erasure requests in work (also one run by retention): completed, with the report.
+
+    Requests whose identity check is still open stay for the DPO, who decides about them.
+    """
+    result = _("Erased; report %(id)s.") % {"id": report.pk}
+    in_work = AccessRequest.objects.select_for_update(of=("self",)).filter(
+        member=member, kind=RequestKind.ERASURE, state__in=[S.VERIFIED, S.IN_PROGRESS]
+    )
+    for request in in_work.order_by("pk"):
+        request.result = result
         request.save(update_fields=["result"])
         _event(request, actor, "erased", note=str(report.pk))
-        _move(request, S.COMPLETED, actor, note=request.result)
-    return report
+        if request.state == S.VERIFIED:
+            _move(request, S.IN_PROGRESS, actor)
+        _move(request, S.COMPLETED, actor, note=result)
 
 
 def erasure_approvers(*, request: AccessRequest) -> list[int]:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.dsar.export import ExportWriter, exports_dir
@@ -81,14 +81,12 @@ def export_build(*, export_id) -> DataExport:
         requester = export.requested_by
         if requester is not None and requester.pk != export.user_id:
             audit_record(actor=requester, subject=export.user, action="export", target=f"export {export.pk}")
-        with translation.override(export.user.preferred_language):
-            notification_send(
-                recipient=export.user,
-                kind="privacy_export",
-                title=_("Your data export is ready"),
-                url=reverse("consent:dsar:export_download", args=[export.pk]),
-                body=_("Your data export is ready. The link works for 7 days, only when you are signed in."),
-            )
+        notification_send(
+            recipient=export.user,
+            kind="privacy_export",
+            message="dsar.export_ready",
+            url=reverse("consent:dsar:export_download", args=[export.pk]),
+        )
     return export
 
 

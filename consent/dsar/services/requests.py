@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.dsar.models import AccessRequest, RequestChannel, RequestEvent, RequestKind, RequestState
@@ -53,13 +53,13 @@ def _move(request: AccessRequest, to: str, actor, note: str = "") -> AccessReque
     return request
 
 
-def _notify(request: AccessRequest, title: str, body: str = "") -> None:
+def _notify(request: AccessRequest, message: str, **params) -> None:
     notification_send(
         recipient=request.member,
         kind="privacy_request",
-        title=title,
+        message=message,
+        params=params,
         url=reverse("consent:dsar:mine") + f"#request-{request.pk}",
-        body=body,
     )
 
 
@@ -93,12 +93,7 @@ def request_create(
         if self_service:
             _move(request, S.IDENTITY_UNVERIFIED, actor)
             _move(request, S.VERIFIED, actor, note=_("Signed in and confirmed the password."))
-            with translation.override(member.preferred_language):
-                _notify(
-                    request,
-                    _("We received your request"),
-                    _("We will answer by %(date)s at the latest.") % {"date": request.due_on.isoformat()},
-                )
+            _notify(request, "dsar.received", date=request.due_on.isoformat())
     return request
 
 
@@ -109,9 +104,7 @@ def request_transition(*, request: AccessRequest, to: str, actor, note: str = ""
         request = AccessRequest.objects.select_for_update().get(pk=request.pk)
         _move(request, to, actor, note)
         if to in (S.COMPLETED, S.REJECTED):
-            with translation.override(request.member.preferred_language):
-                title = _("Your request was completed") if to == S.COMPLETED else _("Your request was rejected")
-                _notify(request, title, note)
+            _notify(request, "dsar.completed" if to == S.COMPLETED else "dsar.rejected", note=note)
     return request
 
 
@@ -165,12 +158,6 @@ def request_extend(*, request: AccessRequest, actor, months: int, reason: str, n
         request.extension_notice_at = now
         request.save(update_fields=["extended_due_on", "extension_reason", "extension_notice_at"])
         _event(request, actor, "extended", note=reason)
-        with translation.override(request.member.preferred_language):
-            _notify(
-                request,
-                _("We need more time for your request"),
-                _("New due date: %(date)s. Reason: %(reason)s")
-                % {"date": request.extended_due_on.isoformat(), "reason": reason},
-            )
+        _notify(request, "dsar.extended", date=request.extended_due_on.isoformat(), reason=reason)
         _event(request, actor, "member_notified", note=_("Extension notice sent to the member."))
     return request

@@ -118,11 +118,11 @@
       if (message.kind !== "system") {
         var author = document.createElement("span");
         author.className = "chat-line__author";
-        author.textContent = message.author || T.deleted;
-        if (message.kind === "staff") {
+        author.textContent = message.author ? (message.team ? message.author : "@" + message.author) : T.deleted;
+        if (message.team || message.kind === "staff") {
           var tag = document.createElement("span");
-          tag.className = "tag";
-          tag.textContent = T.support;
+          tag.className = message.team ? "tag tag--team" : "tag";
+          tag.textContent = message.team ? T.team : T.support;
           author.appendChild(document.createTextNode(" "));
           author.appendChild(tag);
         }
@@ -262,7 +262,7 @@
           });
           break;
         case "typing":
-          typingNode.textContent = fmt(T.typing, frame.handle);
+          typingNode.textContent = fmt(T.typing, frame.team ? frame.handle + " (" + T.team + ")" : frame.handle);
           window.clearTimeout(typingTimer);
           typingTimer = window.setTimeout(function () { typingNode.textContent = ""; }, 4000);
           break;
