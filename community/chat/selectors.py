@@ -6,6 +6,7 @@ import logging
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
@@ -146,17 +147,22 @@ def message_html(message: ChatMessage) -> str:
     return message.body_html
 
 
+def _local(moment, format_name: str) -> str:
+    """A time in the site's zone, in the active language's own format (the pages use the same ones)."""
+    return date_format(timezone.localtime(moment), format_name)
+
+
 def transcript_text(chat: Chat) -> str:
     """A plain-text transcript in the active language: topic, times, one line block per message."""
     lines = [
         _("Chat transcript: %(topic)s") % {"topic": chat.topic},
-        _("Started: %(when)s") % {"when": timezone.localtime(chat.created_at).strftime("%Y-%m-%d %H:%M")},
+        _("Started: %(when)s") % {"when": _local(chat.created_at, "SHORT_DATETIME_FORMAT")},
     ]
     if chat.closed_at:
-        lines.append(_("Closed: %(when)s") % {"when": timezone.localtime(chat.closed_at).strftime("%Y-%m-%d %H:%M")})
+        lines.append(_("Closed: %(when)s") % {"when": _local(chat.closed_at, "SHORT_DATETIME_FORMAT")})
     lines.append("")
     for message in chat.messages.select_related("author").order_by("seq"):
-        when = timezone.localtime(message.created_at).strftime("%H:%M")
+        when = _local(message.created_at, "TIME_FORMAT")
         if message.kind == MessageKind.SYSTEM:
             lines.append(f"[{when}] * {system_text(message.body)}")
             continue

@@ -354,3 +354,16 @@ def test_kb_suggestions_never_fail_the_chat(monkeypatch, db):
 
     monkeypatch.setattr(knowledgebase.search, "article_suggestions", broken)
     assert selectors.kb_suggestions("invoice") == []
+
+
+def test_the_transcript_gives_times_in_the_readers_own_format(active_chat):
+    """German readers get "06.12.2026 14:05", English ones the English format: the pages' formats, not ISO."""
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+
+    started = timezone.localtime(active_chat.created_at)
+    for language in ("de", "en"):
+        with translation.override(language):
+            text = selectors.transcript_text(active_chat)
+            assert date_format(started, "SHORT_DATETIME_FORMAT") in text
+            assert started.strftime("%Y-%m-%d") not in text
