@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= auto
 PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 RUN_ENV := PORTAL_BASE_URL=$(PORTAL_BASE_URL)
 
-.PHONY: run test e2e integration bench lint format messages install clean check-deploy
+.PHONY: run test e2e integration bench lint format messages messages-check install clean check-deploy
 
 $(VENV)/.installed: requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,11 +62,18 @@ format: install
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages -l de -e html,txt,py --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" \
+	$(PY) manage.py makemessages -l de -e html,txt,py --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" --ignore "node_modules/*" \
 		--ignore "consent/*" --ignore "community/*" --ignore "ideas/*" --ignore "knowledgebase/*" --ignore "crm/*"
 	for app in consent community ideas knowledgebase crm; do \
 		(cd $$app && ../$(PY) ../manage.py makemessages -l de -e html,txt,py); done
-	$(PY) manage.py compilemessages --ignore ".venv/*"
+	$(PY) manage.py compilemessages --ignore ".venv/*" --ignore "node_modules/*"
+
+# After `make messages`: every German catalogue complete (no untranslated, no fuzzy entry). CI runs both.
+messages-check: messages
+	@fail=0; for po in $$(git ls-files '*/locale/de/LC_MESSAGES/django.po'); do \
+		stats=$$(msgfmt --statistics -o /dev/null "$$po" 2>&1); \
+		case "$$stats" in *untranslated*|*fuzzy*) echo "$$po: $$stats"; fail=1;; esac; done; \
+	[ $$fail -eq 0 ] && echo "German catalogues complete"
 
 check-deploy: install
 	env $$(DJANGO_SETTINGS_MODULE=portal.settings.development $(PY) manage.py generate_keys) \
