@@ -175,6 +175,8 @@ class Card(Schema):
     assignee: Member | None
     claimed_at: datetime | None
     remote_status: str
+    reply: str
+    replied_at: datetime | None
     processed_at: datetime | None
     created_at: datetime
 
@@ -187,6 +189,10 @@ class CardPage(Schema):
 class Claim(Schema):
     claimed: bool
     card: Card
+
+
+class CardReplyIn(Schema):
+    text: str = Field(..., min_length=1, max_length=2000)
 
 
 class CardStatusIn(Schema):

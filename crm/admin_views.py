@@ -87,6 +87,20 @@ def card_claim(request, card_id: int):
     return redirect("crm_admin:card", card_id=card.pk)
 
 
+@require_POST
+def card_reply(request, card_id: int):
+    """Record what was answered outside the portal (phone, the CRM, the source); the card is processed."""
+    card = permissions.access_card(request.user, card_id)
+    try:
+        services.card_reply_record(card=card, user=request.user, text=request.POST.get("text", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The reply is recorded and the card is processed."))
+    return redirect("crm_admin:card", card_id=card.pk)
+
+
 def outbox_index(request):
     if not permissions.can_view_outbox(request.user):
         raise PermissionDenied

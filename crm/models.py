@@ -268,6 +268,18 @@ class InterestCard(models.Model):
     remote_id = models.CharField(_("remote ID"), max_length=200, blank=True)
     remote_url = models.URLField(_("remote link"), max_length=500, blank=True)
     remote_status = models.CharField(_("remote status"), max_length=60, blank=True)
+    reply_text = models.TextField(
+        _("reply"), max_length=TEXT_MAX, blank=True, help_text=_("What the company answered, as staff recorded it.")
+    )
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("replied by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crm_replied_cards",
+    )
     erasure_report_id = models.UUIDField(
         _("erasure report"),
         null=True,

@@ -16,11 +16,19 @@ register(
         "identity_sent",
         "remote_id",
         "remote_status",
+        "reply_text",
+        "replied_at",
         "processed_at",
         "created_at",
     ),
     erasure=Erasure.ANONYMISE,
-    anonymise={"member": None, "text": "", "title": "(erased)", "erasure_report_id": ERASURE_REPORT},
+    anonymise={
+        "member": None,
+        "text": "",
+        "title": "(erased)",
+        "reply_text": "",
+        "erasure_report_id": ERASURE_REPORT,
+    },
     reason="The CRM task stays for the company's follow-up; the link to the member and the copied title and text go. "
     "Every CRM that received the card, with the identity or only a pseudonym, gets a redaction through the outbox, "
     "retried until it is acknowledged; the erasure report lists each recipient's outcome (Art. 19).",
@@ -33,6 +41,15 @@ register(
     erasure=Erasure.ANONYMISE,
     anonymise={"assignee": None},
     reason="Staff who worked a card: the card stays, the link to the staff member is cut.",
+)
+register(
+    "crm.InterestCard",
+    subject="replied_by",
+    category="crm_replies",
+    export_fields=("key", "title", "replied_at"),
+    erasure=Erasure.ANONYMISE,
+    anonymise={"replied_by": None},
+    reason="Staff who recorded a card's reply: the card and the reply stay, the link to the staff member is cut.",
 )
 register(
     "crm.OutboxMessage",

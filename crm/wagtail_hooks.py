@@ -128,6 +128,7 @@ admin_patterns = [
     path("cards/", admin_views.card_index, name="cards"),
     path("cards/<int:card_id>/", admin_views.card_detail, name="card"),
     path("cards/<int:card_id>/claim/", admin_views.card_claim, name="card_claim"),
+    path("cards/<int:card_id>/reply/", admin_views.card_reply, name="card_reply"),
     path("outbox/", admin_views.outbox_index, name="outbox"),
     path("outbox/<int:message_id>/retry/", admin_views.outbox_retry, name="outbox_retry"),
     path("demo-receiver/", admin_views.demo_receiver, name="demo_receiver"),

@@ -62,6 +62,8 @@ def card_out(card: InterestCard, pseudonyms: Pseudonyms) -> dict:
         "assignee": pseudonyms.member(card.assignee_id),
         "claimed_at": card.claimed_at,
         "remote_status": card.remote_status,
+        "reply": card.reply_text if shared else "",
+        "replied_at": card.replied_at,
         "processed_at": card.processed_at,
         "created_at": card.created_at,
     }
@@ -122,6 +124,16 @@ def cards_status(request, card_id: schemas.Id, payload: schemas.CardStatusIn):
     card = permissions.access_card(user, card_id)
     event = StatusEvent(key=str(card.key), status=payload.status, done=payload.done)
     services.card_status_apply(connection=card.connection, event=event)
+    return _card(request, card_id)
+
+
+@router.post("/cards/{card_id}/reply", response={200: schemas.Card, **ERRORS}, operation_id="cards_reply")
+def cards_reply(request, card_id: schemas.Id, payload: schemas.CardReplyIn):
+    """Record what was answered (in the CRM, by phone, at the source): stored with who and when; the card is
+    processed. A card takes one reply: a second one is refused (422), so nobody answers twice."""
+    user = _check_cards(request, Scope.CARDS_WRITE)
+    card = permissions.access_card(user, card_id)
+    services.card_reply_record(card=card, user=user, text=payload.text)
     return _card(request, card_id)
 
 

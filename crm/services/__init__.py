@@ -32,7 +32,14 @@ from crm.services.demo_receiver import demo_receipt_record, demo_status_report, 
 from crm.services.leases import LEASABLE_STATES, LEASE, SEND_RELATED, _lease
 from crm.services.outbox import OPEN_STATES, enqueue_delivery
 from crm.services.redaction import consent_changed, erased_members_redact, member_redact
-from crm.services.staff_actions import card_answered, card_claim, card_reassign, card_release, outbox_retry
+from crm.services.staff_actions import (
+    card_answered,
+    card_claim,
+    card_reassign,
+    card_release,
+    card_reply_record,
+    outbox_retry,
+)
 from crm.services.status import card_status_apply, connection_poll
 
 __all__ = [
@@ -49,6 +56,7 @@ __all__ = [
     "active_rule_for",
     "backoff_seconds",
     "card_answered",
+    "card_reply_record",
     "card_claim",
     "card_reassign",
     "card_release",

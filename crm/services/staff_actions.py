@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from consent.processors import may_process
 from crm import events, permissions
-from crm.models import CardState, InterestCard, OutboxKind, OutboxMessage, OutboxState
+from crm.models import TEXT_MAX, CardState, InterestCard, OutboxKind, OutboxMessage, OutboxState
 from crm.services.outbox import OPEN_STATES, _queue
 from portal.events import enqueue_on_commit
 
@@ -73,6 +73,28 @@ def card_answered(*, card: InterestCard) -> InterestCard:
             _queue(card, OutboxKind.UPSERT, now=now)
         events.card_processed.send_on_commit(card=card)
     return card
+
+
+def card_reply_record(*, card: InterestCard, user, text: str) -> InterestCard:
+    """Record what the company answered (in the CRM, by phone, at the source): stored with who and when, and the
+    card is processed. One reply per card: a second one is refused, so nobody answers twice."""
+    if not permissions.can_claim_card(user, card):
+        raise PermissionDenied
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(_("Write what was answered."))
+    if len(text) > TEXT_MAX:
+        raise ValidationError(_("The reply is too long."))
+    with transaction.atomic():
+        locked = InterestCard.objects.select_for_update().get(pk=card.pk)
+        if locked.replied_at is not None:
+            raise ValidationError(_("A reply to this card is recorded already."))
+        now = timezone.now()
+        InterestCard.objects.filter(pk=locked.pk).update(
+            reply_text=text, replied_at=now, replied_by=user, updated_at=now
+        )
+        locked.refresh_from_db()
+        return card_answered(card=locked)
 
 
 def outbox_retry(*, message: OutboxMessage, user) -> OutboxMessage:

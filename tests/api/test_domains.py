@@ -151,6 +151,42 @@ def test_integration_reads_claims_and_processes_cards(client, administrator, mod
     assert (card.assignee, card.state) == (moderator, "processed")
 
 
+def test_integration_records_the_reply_once_and_the_card_is_processed(
+    client, administrator, moderator, customer, card, django_capture_on_commit_callbacks
+):
+    """POST /cards/{id}/reply stores what was answered, who and when; the card is processed; a second reply is 422."""
+    secret = integration_token(administrator, moderator, ["cards:read", "cards:write"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/api/v1/cards/{card.pk}/reply",
+            {"text": "Sent the offer for 40 seats by mail."},
+            content_type="application/json",
+            **auth(secret),
+        )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["reply"], body["state"]) == ("Sent the offer for 40 seats by mail.", "processed")
+    assert body["replied_at"] is not None and body["processed_at"] is not None
+    card.refresh_from_db()
+    assert (card.reply_text, card.replied_by, card.state) == (
+        "Sent the offer for 40 seats by mail.",
+        moderator,
+        "processed",
+    )
+    again = client.post(
+        f"/api/v1/cards/{card.pk}/reply", {"text": "Again."}, content_type="application/json", **auth(secret)
+    )
+    assert again.status_code == 422
+    assert again["content-type"].startswith("application/problem+json")
+    card.refresh_from_db()
+    assert card.reply_text == "Sent the offer for 40 seats by mail."
+    read_only = integration_token(administrator, moderator, ["cards:read"])
+    refused = client.post(
+        f"/api/v1/cards/{card.pk}/reply", {"text": "No."}, content_type="application/json", **auth(read_only)
+    )
+    assert refused.status_code == 403
+
+
 def test_card_scopes_and_staff_permission_both_needed(client, administrator, moderator, editor, card):
     """Without cards:write the claim is refused; an editor's integration cannot read cards at all."""
     read_only = integration_token(administrator, moderator, ["cards:read"])

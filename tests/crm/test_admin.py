@@ -95,6 +95,30 @@ def test_card_detail_shows_payload_remote_and_reply_links(thread, moderator, tag
     assert str(card.key) in body
 
 
+def test_a_reply_recorded_on_the_card_processes_it_and_shows_who_and_when(
+    lead_rule, customer, moderator, django_capture_on_commit_callbacks
+):
+    """ "Record the reply" stores the text with who and when, processes the card, and then the form is gone."""
+    card = _cards(lead_rule, customer, 1)[0]
+    client = _login(moderator)
+    assert "Record the reply" in client.get(f"/admin/crm/cards/{card.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/crm/cards/{card.pk}/reply/", {"text": "Called back, offer follows."}, follow=True
+        )
+    body = response.content.decode()
+    assert "The reply is recorded and the card is processed." in body
+    assert "Called back, offer follows." in body
+    assert f"Recorded by {moderator.public_name}" in body
+    assert "Record the reply" not in body
+    card.refresh_from_db()
+    assert (card.reply_text, card.replied_by, card.state) == ("Called back, offer follows.", moderator, "processed")
+    again = client.post(f"/admin/crm/cards/{card.pk}/reply/", {"text": "Twice"}, follow=True).content.decode()
+    assert "A reply to this card is recorded already." in again
+    card.refresh_from_db()
+    assert card.reply_text == "Called back, offer follows."
+
+
 @pytest.mark.parametrize("role", [Role.CUSTOMER, Role.EDITOR, Role.PRODUCT_MANAGER, Role.DPO])
 def test_only_moderators_and_admins_see_cards(lead_rule, customer, role):
     """Other roles cannot list cards, claim them or retry deliveries; nothing changes."""

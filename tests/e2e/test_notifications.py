@@ -1,0 +1,70 @@
+"""A notification in the reader's language: stored as a message and parameters, worded when shown (issue 19)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+EMAIL = "notice.e2e@example.com"
+PASSWORD = "notice-e2e-password-1"
+TITLE = "Printer export stops at page 3"
+
+
+@pytest.fixture(scope="module")
+def replied(live_server):
+    """A member's thread gets a reply from another member; the worker turns it into the member's notification."""
+    live_server.shell(
+        "from django.contrib.auth.models import Group; from django.utils import timezone; "
+        "from community.models import Forum; from community.services import post_create, thread_create; "
+        "from portal.models import User; "
+        f"u = User.objects.create_user(email='{EMAIL}', password='{PASSWORD}', email_confirmed_at=timezone.now()); "
+        "u.groups.add(Group.objects.get(name='Customer')); "
+        "forum = Forum.objects.filter(is_private=False).order_by('pk').first(); "
+        f"thread = thread_create(forum=forum, author=u, title='{TITLE}', body='It stops at page 3 every time.'); "
+        "other = User.objects.get(email='customer2@example.com'); "
+        "post_create(thread=thread, author=other, body='Try the export without the cover page.')"
+    )
+    handle = live_server.shell(
+        "from portal.models import User; print(User.objects.get(email='customer2@example.com').handle)"
+    ).strip()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        count = live_server.shell(
+            f"from portal.models import Notification; print(Notification.objects.filter(recipient__email='{EMAIL}').count())"
+        ).strip()
+        if count == "1":
+            return handle
+        time.sleep(0.5)
+    raise AssertionError("the worker made no notification")
+
+
+@pytest.mark.parametrize(
+    ("language", "locale", "expected", "ago"),
+    [
+        ("de", "de-DE", "hat auf „{title}“ geantwortet", re.compile(r"vor \d+ (Sekunden|Minute|Minuten)|gerade eben")),
+        ("en", "en-GB", "replied to “{title}”", re.compile(r"\d+ (seconds?|minutes?) ago|now")),
+    ],
+)
+def test_the_reply_notification_reads_in_the_members_language(
+    new_page, as_user, live_server, replied, screenshot, language, locale, expected, ago
+):
+    """The same stored notification reads German to a German reader and English to an English one, with a relative time."""
+    live_server.shell(
+        f"from portal.models import User; User.objects.filter(email='{EMAIL}').update(preferred_language='{language}')"
+    )
+    page = new_page(locale=locale)
+    as_user(page, EMAIL, PASSWORD)
+    page.goto("/account/notifications/")
+    item = page.locator("main li", has_text=TITLE).first
+    text = item.inner_text()
+    assert f"@{replied}" in text
+    assert expected.format(title=TITLE) in text
+    assert ago.search(text), text
+    screenshot(page, f"notification-{language}")
+    item.locator("a").first.click()
+    page.wait_for_load_state()
+    assert re.search(r"/forums/(t/\d+/|p/\d+/)", page.url)
+    assert page.locator("h1").inner_text() == TITLE
