@@ -330,7 +330,7 @@ def reply_send(*, record: IntakeMail, user, text: str) -> IntakeMail:
     if not text:
         raise ValidationError(_("Write a reply first."))
     with transaction.atomic():
-        record = IntakeMail.objects.select_for_update().select_related("card").get(pk=record.pk)
+        record = IntakeMail.objects.select_for_update(of=("self",)).select_related("card").get(pk=record.pk)
         if record.replied_at is not None:
             raise ValidationError(_("This card has been answered already."))
         if not record.answers_by_mail:
@@ -371,7 +371,7 @@ def reply_record(*, record: IntakeMail, user, text: str, screenshot=None) -> Int
     if not text and screenshot is None:
         raise ValidationError(_("Write what was answered or attach a screenshot of it."))
     with transaction.atomic():
-        record = IntakeMail.objects.select_for_update().select_related("card").get(pk=record.pk)
+        record = IntakeMail.objects.select_for_update(of=("self",)).select_related("card").get(pk=record.pk)
         if record.replied_at is not None:
             raise ValidationError(_("This card has been answered already."))
         record.reply_text, record.replied_at, record.replied_by = text, timezone.now(), user

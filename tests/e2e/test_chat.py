@@ -166,8 +166,8 @@ def test_offline_message_becomes_a_private_thread_staff_answer(new_page, as_user
         expect(live).to_be_visible(timeout=10_000)
         notified = live_server.shell(
             "from portal.models import Notification\n"
-            "print(list(Notification.objects.filter(recipient__email='customer2@example.com',"
-            " kind='community.reply').values_list('title', flat=True)))\n"
+            "print([n.title for n in Notification.objects.filter(recipient__email='customer2@example.com',"
+            " kind='community.reply')])\n"
         )
         assert "Refund for my annual plan" in notified
 

@@ -113,7 +113,7 @@ def test_anonymous_german_visitor_reads_a_cached_article(new_page):
     visitor = new_page(locale="de-DE")
     visitor.goto("/kb/")
     expect(visitor.get_by_role("heading", name="Neueste Artikel")).to_be_visible()
-    visitor.get_by_role("link", name="Export large projects without timeouts").first.click()
+    visitor.get_by_role("link", name="Große Projekte ohne Zeitüberschreitung exportieren").first.click()
     expect(visitor.get_by_text("War dieser Artikel hilfreich?")).to_be_visible()
     response = visitor.reload()
     assert response.headers.get("x-kb-cache") == "hit"
