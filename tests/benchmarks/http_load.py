@@ -115,5 +115,9 @@ def measure(report, *, pages: dict[str, str], cookie: str) -> None:
                 report(f"{prefix}.{page}.p99_ms", figures["p99_ms"], "ms")
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # Daphne waits for idle keep-alive sockets; nothing is left to finish
+                process.kill()
+                process.wait(timeout=10)
     shutil.rmtree(tmp, ignore_errors=True)
