@@ -75,36 +75,19 @@ def card_create(
     """
     if not may_process(member, "crm.cards"):
         return None
-    key = InterestCard.key_for(source_type=source_type, source_id=source_id, tag=rule.tag)
-    with transaction.atomic():
-        existing = InterestCard.objects.filter(key=key).first()
-        if existing is not None:
-            return existing
-        now = timezone.now()
-        card = InterestCard.objects.create(
-            key=key,
-            rule=rule,
-            connection_id=rule.connection_id,
-            source_type=source_type,
-            source_id=source_id,
-            source_url=source_url[:500],
-            reply_url=reply_url[:500],
-            title=title[:200],
-            text=_trim(text),
-            product=product[:120],
-            tag=rule.tag,
-            is_automatic=automatic,
-            action_type=rule.action_type,
-            priority=rule.priority,
-            due_on=(timezone.localtime(now) + timedelta(days=rule.due_in_days)).date(),
-            member=member,
-            assignee=_assignee_for(rule),
-            created_at=now,
-            updated_at=now,
-        )
-        _queue(card, OutboxKind.UPSERT, now=now, new=True)
-        events.card_created.send_on_commit(card=card)
-    return card
+    return _card_insert(
+        rule=rule,
+        source_type=source_type,
+        source_id=source_id,
+        source_url=source_url,
+        reply_url=reply_url,
+        title=title,
+        text=text,
+        product=product,
+        action_type=rule.action_type,
+        automatic=automatic,
+        member=member,
+    )
 
 
 def outside_card_create(
@@ -128,6 +111,37 @@ def outside_card_create(
     """
     if not may_process(None, "crm.cards"):
         raise PermissionDenied
+    return _card_insert(
+        rule=rule,
+        source_type=source_type,
+        source_id=source_id,
+        source_url=source_url,
+        reply_url=reply_url,
+        title=title,
+        text=text,
+        product=product,
+        action_type=action_type,
+        automatic=True,
+        outside_author=outside_author[:200],
+    )
+
+
+def _card_insert(
+    *,
+    rule: TagRule,
+    source_type: str,
+    source_id: int,
+    source_url: str,
+    reply_url: str,
+    title: str,
+    text: str,
+    product: str,
+    action_type: str,
+    automatic: bool,
+    member=None,
+    outside_author: str = "",
+) -> InterestCard:
+    """The card and its first outbox row, in one transaction; idempotent on the (source, tag) key."""
     key = InterestCard.key_for(source_type=source_type, source_id=source_id, tag=rule.tag)
     with transaction.atomic():
         existing = InterestCard.objects.filter(key=key).first()
@@ -146,12 +160,12 @@ def outside_card_create(
             text=_trim(text),
             product=product[:120],
             tag=rule.tag,
-            is_automatic=True,
+            is_automatic=automatic,
             action_type=action_type,
             priority=rule.priority,
             due_on=(timezone.localtime(now) + timedelta(days=rule.due_in_days)).date(),
-            member=None,
-            outside_author=outside_author[:200],
+            member=member,
+            outside_author=outside_author,
             assignee=_assignee_for(rule),
             created_at=now,
             updated_at=now,
