@@ -419,4 +419,4 @@ def thread_public_tag_rows(*, start, end) -> list[tuple[int, str]]:
 
 def forums_for_filter() -> list[Forum]:
     """Every public forum by name, for the insight filters."""
-    return list(Forum.objects.filter(is_private=False).only("pk", "name", "product").order_by("name"))
+    return list(Forum.objects.filter(is_private=False).only("pk", "name", "name_de", "product").order_by("name"))

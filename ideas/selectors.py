@@ -301,4 +301,4 @@ def ideas_by_ids(ids) -> dict[int, Idea]:
 
 
 def boards_for_filter() -> list[Board]:
-    return list(Board.objects.only("pk", "name").order_by("position", "name"))
+    return list(Board.objects.only("pk", "name", "name_de").order_by("position", "name"))

@@ -15,7 +15,7 @@ RANGES = [("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 
 
 
 class InsightFilterForm(forms.Form):
-    range = forms.ChoiceField(label=_("Period"), choices=RANGES, required=False)
+    range = forms.ChoiceField(label=_("Period"), choices=RANGES, required=False, initial="30")
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     source = forms.ChoiceField(label=_("Source"), required=False)
@@ -27,11 +27,14 @@ class InsightFilterForm(forms.Form):
     )
 
     def __init__(self, data=None, *, forums=(), boards=(), products=()):
+        if data is not None and not data.get("range") and not (data.get("start") or data.get("end")):
+            data = data.copy()
+            data["range"] = "30"  # what the page shows without a choice, so the picker says so too
         super().__init__(data)
         every = [("", _("All"))]
         self.fields["source"].choices = every + list(Source.choices)
-        self.fields["forum"].choices = every + [(f.pk, f.name) for f in forums]
-        self.fields["board"].choices = every + [(b.pk, b.name) for b in boards]
+        self.fields["forum"].choices = every + [(f.pk, f.localized_name) for f in forums]
+        self.fields["board"].choices = every + [(b.pk, b.localized_name) for b in boards]
         self.fields["product"].choices = every + [(p, p) for p in products]
 
     def clean(self):

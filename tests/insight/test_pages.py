@@ -164,3 +164,25 @@ def test_dashboard_query_budget_is_flat(client, moderator, seeded, django_assert
     with CaptureQueriesContext(connection) as large:
         client.get(reverse("insight_admin:volume"))
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+@pytest.mark.parametrize("query", ["", "?language=de"])
+def test_the_period_picker_shows_the_period_the_page_reports(client, moderator, seeded, query):
+    """Without a chosen period the page reports 30 days, and the picker says "Last 30 days" (it said 7)."""
+    client.force_login(moderator)
+    page = client.get(reverse("insight_admin:volume") + query).content.decode()
+    assert '<option value="30" selected>' in page
+    assert '<option value="7" selected>' not in page
+
+
+def test_the_forum_filter_names_forums_in_the_readers_language(client, moderator, seeded):
+    """A German moderator picks forums by their German names."""
+    from community.models import Forum
+
+    forum = Forum.objects.filter(is_private=False).first()
+    Forum.objects.filter(pk=forum.pk).update(name_de="Deutscher Forumsname")
+    moderator.preferred_language = "de"
+    moderator.save(update_fields=["preferred_language"])
+    client.force_login(moderator)
+    page = client.get(reverse("insight_admin:volume"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert f'<option value="{forum.pk}">Deutscher Forumsname</option>' in page
