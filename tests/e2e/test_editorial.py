@@ -18,6 +18,29 @@ REVIEWERS = (
     ("Social media review", "social@example.com", "social-demo-2026"),
 )
 SLUG = "shared-dashboards"
+# Demo accounts whose language these journeys change; other journeys on the same server expect them unchanged.
+LANGUAGE_CHANGED = ("editor@example.com", "pr@example.com", "customer@example.com", "customer2@example.com")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _languages_restored(live_server):
+    """Put back the demo accounts' languages after this module (the live server is shared by every journey)."""
+    import json
+
+    emails = list(LANGUAGE_CHANGED)
+    before = json.loads(
+        _shell(
+            live_server,
+            "import json\nfrom portal.models import User\n"
+            f"print(json.dumps(dict(User.objects.filter(email__in={emails!r}).values_list('email', 'preferred_language'))))",
+        )
+    )
+    yield
+    for email, language in before.items():
+        _shell(
+            live_server,
+            f"from portal.models import User\nUser.objects.filter(email={email!r}).update(preferred_language={language!r})",
+        )
 
 
 def _shell(live_server, code: str) -> str:
