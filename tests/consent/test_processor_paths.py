@@ -27,6 +27,7 @@ ALLOWED = {
     "crm/services/retention_copies.py:card_texts_purge": "takes a purged chat's text back out of the CRM: retention",
     "crm/apps.py:_register_retention_copies": "registers card_texts_purge for the retention run (the purge above)",
     "crm/services/staff_actions.py:card_claim": "an update of an existing card; delivery._send asks before it leaves",
+    "crm/services/cards.py:_card_insert": "the shared insert of card_create and outside_card_create, which both ask first",
     "crm/services/demo_receiver.py:demo_status_report": "the demo CRM calls the portal's own inbound hook",
     "consent/witness.py:_to_email": "mails a signed ledger checkpoint (a size and hashes, no member's data) to a witness",
     "consent/witness.py:_to_http": "posts a signed ledger checkpoint (a size and hashes, no member's data) to a witness",
