@@ -8,6 +8,7 @@ class CommunityConfig(AppConfig):
 
     def ready(self):
         from community import notices as community_notices
+        from community import profile_section
         from consent.processors import LegalBasis, ProcessorKind, register_processor
         from portal.notifications import register_kind
         from portal.roles import Role, grant
@@ -32,6 +33,8 @@ class CommunityConfig(AppConfig):
         register_kind("community.reply", _("Replies to my threads"), processor=notices, email_default=True)
         register_kind("community.accepted", _("My answer was accepted"), processor=notices, email_default=True)
         register_kind("community.mention", _("Someone mentioned me"), processor=notices, email_default=True)
+        # Mail only when the member asks for it in their settings: watching a busy forum would flood the inbox.
+        register_kind("community.watching", _("Threads, forums and tags I watch"), processor=notices)
         register_kind(
             "community.moderation",
             _("Moderation of my posts or account"),
@@ -56,6 +59,8 @@ class CommunityConfig(AppConfig):
         )
         grant(Role.EDITOR, "taggit.add_tag")
         _schedule()
+        profile_section.register()
+        _register_drafts_and_uploads()
 
 
 def _schedule():
@@ -66,3 +71,45 @@ def _schedule():
 
     # Nothing else runs Wagtail's scheduled publishing: without it a scheduled blog post never goes live.
     schedule.register("community.publish_scheduled", task=tasks.publish_scheduled, every=timedelta(minutes=1))
+
+
+def _register_drafts_and_uploads():
+    """Drafts and uploads into posts follow the DPO's retention policies; an erasure takes the uploads out of posts."""
+    from django.conf import settings
+
+    from community.services import drafts
+    from consent import retention
+    from consent.dsar.events import member_erased
+
+    retention.register(
+        "community.drafts",
+        label=_("Drafts of replies and questions"),
+        description=_("Drafts nobody changed for this many days."),
+        default_days=settings.DRAFT_RETENTION_DAYS,
+        min_days=1,
+        preview=lambda cutoff: drafts.drafts_due(cutoff).count(),
+        apply=lambda cutoff: drafts.drafts_purge(cutoff=cutoff),
+        order=70,
+    )
+    retention.register(
+        "community.post_images",
+        label=_("Uploaded images never posted"),
+        description=_(
+            "Images uploaded in the editor but not in any post (never posted, or the post is gone), this many "
+            "days after the upload. Images in posts stay as long as their post."
+        ),
+        default_days=1,
+        min_days=1,
+        preview=lambda cutoff: drafts.post_images_unattached_due(cutoff).count(),
+        apply=lambda cutoff: drafts.post_images_purge(cutoff=cutoff),
+        order=71,
+    )
+
+    member_erased.connect(_on_member_erased)
+
+
+def _on_member_erased(*, user_id: int, **kwargs) -> None:
+    from community import tasks
+    from portal.events import enqueue_on_commit
+
+    enqueue_on_commit(tasks.post_images_after_erasure, user_id=user_id)

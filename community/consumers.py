@@ -1,4 +1,4 @@
-"""WebSocket endpoint of a thread page: pushes new posts to members who may view the thread."""
+"""WebSocket endpoint of a thread page: tells members who may view the thread which new post to fetch."""
 
 from __future__ import annotations
 
@@ -43,4 +43,5 @@ class ThreadConsumer(BroadcastDispatchMixin, AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "error": "read_only"})
 
     async def post_created(self, event):
-        await self.send_json({"type": "post", "post_id": event["post_id"], "html": event["html"]})
+        # Only the id: each page fetches the post's HTML rendered for its own viewer.
+        await self.send_json({"type": "post", "post_id": event["post_id"]})

@@ -115,7 +115,7 @@ BLOG_DE = {
 
 
 def _user(email: str) -> User | None:
-    return User.objects.filter(email=email).first()
+    return User.objects.with_email(email).first()
 
 
 @transaction.atomic

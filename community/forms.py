@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Forum
@@ -10,6 +11,15 @@ from community.models.forum import BODY_MAX, TITLE_MAX
 from community.models.moderation import FlagReason
 from community.services.posting import MAX_TAGS_PER_THREAD
 from portal.pii_warning import PersonalDataWarningMixin
+
+#: The editors' "@" autocomplete (community/mentions.js): where to ask, and its words in the page's language.
+MENTION_ATTRS = {
+    "data-mention-source": reverse_lazy("community:mention_suggestions"),
+    "data-mention-label": _("Members to mention"),
+    "data-mention-count": _("{count} members found. Up and down arrows choose, Enter inserts, Escape closes."),
+    "data-mention-none": _("No member found."),
+    "data-mention-team": _("Team"),
+}
 
 
 class ThreadForm(PersonalDataWarningMixin, forms.Form):
@@ -25,7 +35,7 @@ class ThreadForm(PersonalDataWarningMixin, forms.Form):
     body = forms.CharField(
         label=_("Your question"),
         max_length=BODY_MAX,
-        widget=forms.Textarea(attrs={"rows": 10}),
+        widget=forms.Textarea(attrs={"rows": 10, **MENTION_ATTRS}),
         help_text=_("Markdown works: **bold**, *italic*, `code`, lists, links. Mention someone with @handle."),
     )
     tags = forms.CharField(
@@ -55,13 +65,15 @@ class ReplyForm(PersonalDataWarningMixin, forms.Form):
     body = forms.CharField(
         label=_("Your reply"),
         max_length=BODY_MAX,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 6, **MENTION_ATTRS}),
         help_text=_("Markdown works. Mention someone with @handle."),
     )
 
 
 class EditForm(PersonalDataWarningMixin, forms.Form):
-    body = forms.CharField(label=_("Text"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 10}))
+    body = forms.CharField(
+        label=_("Text"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 10, **MENTION_ATTRS})
+    )
 
 
 class FlagForm(forms.Form):
@@ -99,3 +111,18 @@ class SuspendForm(forms.Form):
 class ForumAccessForm(forms.Form):
     handle = forms.CharField(label=_("Member handle"), max_length=40)
     moderate = forms.BooleanField(label=_("Also moderate this forum"), required=False)
+
+
+class WatchForm(forms.Form):
+    """The watch control of a thread, forum or tag page (a select; empty is the default, no choice of one's own)."""
+
+    level = forms.ChoiceField(
+        label=_("Notifications"),
+        required=False,
+        choices=[
+            ("", _("Normal")),
+            ("watching", _("Watching")),
+            ("tracking", _("Tracking")),
+            ("muted", _("Muted")),
+        ],
+    )

@@ -7,15 +7,23 @@ both ways (cached and fresh) and compare.
 
 from __future__ import annotations
 
+from django.template.loader import get_template
+from django.utils.crypto import salted_hmac
+from django.utils.safestring import mark_safe
+
 from community.selectors import shown_tag_labels
 from portal.fragments import render_fragments
+from portal.templatetags.members import member_key
 
 POST_TEMPLATE = "community/includes/post.html"
 THREAD_ROW_TEMPLATE = "community/includes/thread_row.html"
+THREAD_VIEWER_TEMPLATE = "community/includes/thread_row_viewer.html"
+# Where a cached thread row takes the viewer's own part; derived from the secret key, so no text can forge it.
+VIEWER_SLOT = "<!--viewer-" + salted_hmac("community.fragments.viewer_slot", "row").hexdigest()[:32] + "-->"
 
 
 def _author_key(author) -> tuple:
-    return (author.pk, author.handle, author.display_name, author.erased_at) if author is not None else (None,)
+    return member_key(author)
 
 
 def _post_key(post) -> tuple:
@@ -31,6 +39,7 @@ def _post_key(post) -> tuple:
         _author_key(post.author),
         post.viewer_is_author,
         post.viewer_marked_helpful,
+        post.viewer_bookmarked,
     )
 
 
@@ -51,6 +60,7 @@ def attach_post_fragments(
     for post in posts:
         post.viewer_is_author = bool(user.is_authenticated and post.author_id == user.pk)
         post.viewer_marked_helpful = bool(getattr(post, "viewer_marked_helpful", False))
+        post.viewer_bookmarked = bool(getattr(post, "viewer_bookmarked", False))
     fragments = render_fragments(
         POST_TEMPLATE,
         posts,
@@ -93,7 +103,9 @@ def attach_thread_row_fragments(*, request, threads: list, thread_url_base: str,
     """Set ``thread.fragment`` (its row in a forum's thread list) on each of ``threads``.
 
     ``staff`` viewers also see staff-only tags; the tags shown are part of the key, so a row cached
-    for a moderator is never served to a member.
+    for a moderator is never served to a member. The viewer's own part of a row (watch level, new
+    posts, first-unread link) is never cached: the shared fragment holds a slot that is filled per
+    request from the row's ``viewer_*`` annotations.
     """
     for thread in threads:
         thread.shown_tags = shown_tag_labels(thread.tag_labels, staff=staff)
@@ -102,8 +114,12 @@ def attach_thread_row_fragments(*, request, threads: list, thread_url_base: str,
         threads,
         row_name="thread",
         row_key=_thread_row_key,
-        shared={"thread_url_base": thread_url_base},
+        shared={"thread_url_base": thread_url_base, "viewer_slot": VIEWER_SLOT},
         request=request,
     )
+    viewer_part = get_template(THREAD_VIEWER_TEMPLATE) if request.user.is_authenticated else None
     for thread, fragment in zip(threads, fragments, strict=True):
-        thread.fragment = fragment
+        own = ""
+        if viewer_part is not None and (getattr(thread, "viewer_new", None) or getattr(thread, "viewer_level", None)):
+            own = viewer_part.render({"thread": thread, "thread_url_base": thread_url_base})
+        thread.fragment = mark_safe(fragment.replace(VIEWER_SLOT, own))  # noqa: S308 (both parts rendered by templates)

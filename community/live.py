@@ -1,4 +1,10 @@
-"""Live updates: a channel-layer group per thread; services schedule ``broadcast_post_on_commit``."""
+"""Live updates: a channel-layer group per thread; services schedule ``broadcast_post_on_commit``.
+
+The message names the new post and nothing else. Each open page fetches the post's HTML for its
+own viewer (``community.views.post_fragment``), rendered by the same include as the thread page, so
+a live reply carries exactly the buttons that viewer would get after a reload, and no member's
+permissions are ever sent to another.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,6 @@ from functools import partial
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from portal.cache import OUTAGE_ERRORS
 
@@ -19,28 +24,20 @@ def thread_group(thread_id: int) -> str:
     return f"community.thread.{thread_id}"
 
 
-def live_html(post) -> str:
-    """The viewer-neutral HTML of a post as live pages show it (pushed, or fetched after a reconnect)."""
-    return render_to_string("community/includes/post_live.html", {"post": post})
-
-
-def broadcast_post(post) -> None:
-    """Send the new post's viewer-neutral HTML to every open page of its thread (never raises)."""
+def broadcast_post(*, thread_id: int, post_id: int) -> None:
+    """Tell every open page of the thread that post ``post_id`` exists (never raises)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    html = live_html(post)
     try:
-        async_to_sync(layer.group_send)(
-            thread_group(post.thread_id), {"type": "post.created", "post_id": post.pk, "html": html}
-        )
+        async_to_sync(layer.group_send)(thread_group(thread_id), {"type": "post.created", "post_id": post_id})
     except OUTAGE_ERRORS as error:
         # Redis is down: the post is saved, open pages fetch it when their socket reconnects.
-        logger.warning("Live update for post %s skipped, channel layer unreachable: %s", post.pk, error)
+        logger.warning("Live update for post %s skipped, channel layer unreachable: %s", post_id, error)
     except Exception:
-        logger.exception("Live update for post %s failed", post.pk)
+        logger.exception("Live update for post %s failed", post_id)
 
 
 def broadcast_post_on_commit(post) -> None:
     """Broadcast once the post is committed: open pages must never show a post that was rolled back."""
-    transaction.on_commit(partial(broadcast_post, post))
+    transaction.on_commit(partial(broadcast_post, thread_id=post.thread_id, post_id=post.pk))

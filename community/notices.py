@@ -14,6 +14,16 @@ def register_messages() -> None:
     register_message("community.reply", _("@%(handle)s replied to “%(title)s”"), values={"handle": _handle})
     register_message("community.mention", _("@%(handle)s mentioned you in “%(title)s”"), values={"handle": _handle})
     register_message("community.accepted", _("Your answer in “%(title)s” was accepted"))
+    register_message(
+        "community.watched_reply",
+        _("@%(handle)s replied in “%(title)s”, which you watch"),
+        values={"handle": _handle},
+    )
+    register_message(
+        "community.watched_thread",
+        _("@%(handle)s started “%(title)s” where you watch new threads"),
+        values={"handle": _handle},
+    )
     reason = _("Reason: %(reason)s")
     register_message(
         "community.post_hidden",

@@ -272,9 +272,15 @@ def thread_queryset_for(user) -> QuerySet[Thread]:
     )
 
 
-def access_thread(user, thread_id: int, *, related=()) -> Thread:
-    """The thread if ``user`` may view it, else Http404 (never reveal that a private thread exists)."""
-    thread = thread_queryset_for(user).select_related("forum", *related).filter(pk=thread_id).first()
+def access_thread(user, thread_id: int, *, related=(), annotations: dict | None = None) -> Thread:
+    """The thread if ``user`` may view it, else Http404 (never reveal that a private thread exists).
+
+    ``annotations`` adds the viewer's own values (watch level, read position) to the same query.
+    """
+    threads = thread_queryset_for(user).select_related("forum", *related)
+    if annotations:
+        threads = threads.annotate(**annotations)
+    thread = threads.filter(pk=thread_id).first()
     if thread is None or not can_view_thread(user, thread):
         raise Http404
     return thread

@@ -99,6 +99,41 @@ register(
     anonymise={"author": None},
     reason="Published blog posts stay; the byline link to the erased account is cut.",
 )
+register(
+    "community.Draft",
+    subject="author",
+    category="drafts",
+    export_fields=("thread", "forum", "title", "body", "tags", "updated_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "community.PostImage",
+    subject="owner",
+    category="post_images",
+    export_fields=("file", "post", "content_type", "width", "height", "size", "created_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "community.Watch",
+    subject="user",
+    category="watches",
+    export_fields=("thread", "forum", "tag", "level", "created_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "community.Bookmark",
+    subject="user",
+    category="bookmarks",
+    export_fields=("thread", "post", "created_at"),
+    erasure=Erasure.DELETE,
+)
+register(
+    "community.ThreadRead",
+    subject="user",
+    category="read_positions",
+    export_fields=("thread", "last_read_post_id", "read_at"),
+    erasure=Erasure.DELETE,
+)
 
 for model, reason in (
     ("community.Forum", "Forum configuration; access grants are guardian object permissions, registered there."),

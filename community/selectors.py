@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BooleanField, Exists, F, Field, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Field,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from wagtail.search.backends import get_search_backend
 
 from community import permissions
 from community.models import Flag, Forum, ModerationAction, Post, PostRevision, Reaction, Tag, Thread
 from community.models.forum import PostStatus, ThreadState
+from community.models.watching import SCOPE_RANK, Bookmark, ThreadRead, Watch, WatchLevel
 from portal.inputs import MAX_PAGE, bounded_int, search_words
+from portal.models import User
 
 THREAD_ORDER = ("-is_pinned", "-last_activity_at", "-id")  # all descending: one row comparison seeks it
 POST_ORDER = ("created_at", "id")
@@ -91,18 +111,22 @@ def forum_list_visible_to(*, user) -> list[Forum]:
 
 
 def forum_visible_to(*, user, slug: str) -> Forum | None:
-    return (
-        permissions.visible_forums(user)
-        .annotate(viewer_can_moderate=permissions.moderation_annotation(user))
-        .filter(slug=slug)
-        .first()
-    )
+    """The forum with the viewer's moderation right and watch level on it (one query)."""
+    forums = permissions.visible_forums(user).annotate(viewer_can_moderate=permissions.moderation_annotation(user))
+    if user.is_authenticated:
+        forums = forums.annotate(
+            viewer_level=Subquery(Watch.objects.filter(user=user, forum=OuterRef("pk")).values("level")[:1])
+        )
+    return forums.filter(slug=slug).first()
 
 
 def thread_list_visible_to(*, user, forum: Forum, filter: str = "newest", tag: str = "", page=1) -> Page:
-    """One page of a forum's threads the viewer may see, newest activity first (tags from ``tag_labels``)."""
+    """One page of a forum's threads the viewer may see, newest activity first (tags from ``tag_labels``).
+
+    A member's rows carry their watch level and new posts (``with_viewer_reading``) in the same query.
+    """
     number = _page_number(page)
-    qs = threads_visible_to(user=user, forum=forum, filter=filter, tag=tag)
+    qs = with_viewer_reading(threads_visible_to(user=user, forum=forum, filter=filter, tag=tag), user=user)
     size = settings.FORUM_THREADS_PER_PAGE
     rows = _seek_page(qs, order=THREAD_ORDER, number=number, size=size)
     return Page(items=rows[:size], number=number, has_next=len(rows) > size)
@@ -126,9 +150,17 @@ def threads_visible_to(*, user, forum: Forum, filter: str = "newest", tag: str =
     return qs
 
 
-def thread_detail(*, user, thread_id: int) -> Thread:
-    """The thread with forum, author and accepted answer loaded; Http404 when not visible."""
-    return permissions.access_thread(user, thread_id, related=("author", "accepted_post", "accepted_post__author"))
+def thread_detail(*, user, thread_id: int, viewer_state: bool = False) -> Thread:
+    """The thread with forum, author and accepted answer loaded; Http404 when not visible.
+
+    ``viewer_state``: also the viewer's watch levels, read position and bookmark (same query).
+    """
+    return permissions.access_thread(
+        user,
+        thread_id,
+        related=("author", "accepted_post", "accepted_post__author"),
+        annotations=viewer_thread_annotations(user) if viewer_state else None,
+    )
 
 
 def _post_queryset(user, thread: Thread) -> QuerySet[Post]:
@@ -162,20 +194,32 @@ def flag_standing(*, reporter, post: Post) -> Flag | None:
 
 
 def posts_for_thread(*, user, thread: Thread, page=1) -> Page:
-    """One page of the thread's posts in order, with the viewer's helpful marks in one extra query."""
+    """One page of the thread's posts in order, with the viewer's helpful marks and bookmarks (one query)."""
     number = _page_number(page)
     size = settings.FORUM_POSTS_PER_PAGE
-    rows = _seek_page(_post_queryset(user, thread), order=POST_ORDER, number=number, size=size)
-    items = rows[:size]
-    marked: set[int] = set()
-    if user.is_authenticated and items:
-        marked = set(
-            Reaction.objects.filter(user=user, post_id__in=[p.pk for p in items]).values_list("post_id", flat=True)
+    posts = _post_queryset(user, thread)
+    if user.is_authenticated:
+        # The viewer's own marks come with the rows (no extra query): helpful, bookmarked.
+        posts = posts.annotate(
+            viewer_marked_helpful=Exists(Reaction.objects.filter(user=user, post=OuterRef("pk"))),
+            viewer_bookmarked=Exists(Bookmark.objects.filter(user=user, post=OuterRef("pk"))),
         )
+    rows = _seek_page(posts, order=POST_ORDER, number=number, size=size)
+    items = rows[:size]
     for post in items:
         post.thread = thread
-        post.viewer_marked_helpful = post.pk in marked
     return Page(items=items, number=number, has_next=len(rows) > size)
+
+
+def mark_viewer_reactions(*, user, posts: list[Post]) -> None:
+    """Set ``viewer_marked_helpful`` on each post (one query for the whole list, none for visitors)."""
+    marked: set[int] = set()
+    if user.is_authenticated and posts:
+        marked = set(
+            Reaction.objects.filter(user=user, post_id__in=[p.pk for p in posts]).values_list("post_id", flat=True)
+        )
+    for post in posts:
+        post.viewer_marked_helpful = post.pk in marked
 
 
 LIVE_CATCH_UP_LIMIT = 50
@@ -193,6 +237,7 @@ def published_posts_after(*, user, thread: Thread, after_id: int, limit: int = L
     )
     for post in rows:
         post.thread = thread
+    mark_viewer_reactions(user=user, posts=rows[:limit])
     return rows
 
 
@@ -205,8 +250,14 @@ def page_of_post(*, user, post: Post) -> int:
 
 
 def thread_tags(thread: Thread, *, staff: bool = False) -> list[Tag]:
-    """The thread's tags ``staff`` or not may see (staff-only routing tags only for staff)."""
-    return [t for t in thread.tags.all() if staff or not t.is_internal]
+    """The thread's tags ``staff`` or not may see (staff-only routing tags only for staff).
+
+    Read from the denormalised ``tag_labels`` the services keep, so the thread page needs no tag query.
+    """
+    return [
+        Tag(name=name, slug=slug, is_internal=internal)
+        for name, slug, internal in shown_tag_labels(thread.tag_labels, staff=staff)
+    ]
 
 
 def shown_tag_labels(labels: list, *, staff: bool) -> list[tuple[str, str, bool]]:
@@ -420,3 +471,289 @@ def thread_public_tag_rows(*, start, end) -> list[tuple[int, str]]:
 def forums_for_filter() -> list[Forum]:
     """Every public forum by name, for the insight filters."""
     return list(Forum.objects.filter(is_private=False).only("pk", "name", "name_de", "product").order_by("name"))
+
+
+# --- mentions -------------------------------------------------------------------------
+
+MENTION_SUGGESTION_LIMIT = 8
+MENTION_PREFIX = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+def mention_suggestions(*, user, prefix: str, thread: Thread | None = None, limit: int = MENTION_SUGGESTION_LIMIT):
+    """Members offered after "@" in the editors: handle (or a Team member's display name) starts with ``prefix``.
+
+    Only names the asker can already read somewhere are offered: the Team, members with a published
+    post in a public thread, and the participants of ``thread`` (the caller has checked the asker may
+    view it; they come first). Erased and deactivated accounts never appear. Suspended members do:
+    a mention of their handle still reaches them, and leaving them out would tell everyone who is
+    suspended.
+    """
+    prefix = prefix.strip().removeprefix("@").lower()
+    if not MENTION_PREFIX.fullmatch(prefix):
+        return []
+    public_posts = Post.objects.filter(
+        author=OuterRef("pk"),
+        status=PostStatus.PUBLISHED,
+        thread__is_private=False,
+        thread__is_held=False,
+        thread__forum__is_private=False,
+    ).exclude(thread__state=ThreadState.HIDDEN)
+    shown = Q(display_name__gt="") | Exists(public_posts)
+    order: tuple[str, ...] = ("handle",)
+    members = User.objects.all()
+    if thread is not None:
+        in_thread = Exists(Post.objects.filter(author=OuterRef("pk"), thread=thread, status=PostStatus.PUBLISHED))
+        members = members.annotate(in_thread=in_thread)
+        shown |= Q(in_thread=True)
+        order = ("-in_thread", "handle")
+    members = (
+        members.filter(Q(handle__startswith=prefix) | Q(display_name__istartswith=prefix), shown)
+        .filter(is_active=True, erased_at__isnull=True)
+        .exclude(pk=user.pk)
+        .only("pk", "handle", "display_name", "erased_at")
+        .order_by(*order)
+    )
+    return list(members[:limit])
+
+
+def draft_for(*, user, thread: Thread | None = None, forum: Forum | None = None):
+    """The member's saved draft of a reply to ``thread`` or a question in ``forum`` (None if there is none)."""
+    from community.models import Draft
+
+    if not user.is_authenticated:
+        return None
+    target = {"thread": thread} if thread is not None else {"forum": forum}
+    return Draft.objects.filter(author=user, **target).first()
+
+
+def post_image_visible_to(*, user, token: str):
+    """The upload if ``user`` may see it: the owner always, others only through a post they may read."""
+    from django.http import Http404
+
+    from community.models import PostImage
+
+    image = PostImage.objects.filter(token=token).first()
+    if image is None:
+        return None
+    if user.is_authenticated and image.owner_id == user.pk:
+        return image
+    if image.post_id is None:
+        return None
+    try:
+        permissions.access_post(user, image.post_id)
+    except Http404:
+        return None
+    return image
+
+
+# --- watching, bookmarks and unread: each member's own, never part of a shared fragment ------------
+
+FOLLOWED = (WatchLevel.WATCHING, WatchLevel.TRACKING)
+_SCOPE_ORDER = Case(
+    *(When(level=level, then=Value(rank)) for level, rank in SCOPE_RANK.items()), output_field=IntegerField()
+)
+BOOKMARKS_PER_PAGE = 25
+
+
+def _scope_watches(user) -> QuerySet[Watch]:
+    """The member's forum and tag watches covering the thread of the outer query."""
+    return Watch.objects.filter(user=user).filter(Q(forum_id=OuterRef("forum_id")) | Q(tag__threads=OuterRef("pk")))
+
+
+def viewer_thread_annotations(user) -> dict:
+    """What the thread page shows of the viewer's own choices: watch levels, read position, bookmark."""
+    if not user.is_authenticated:
+        return {}
+    return {
+        "viewer_read": Subquery(
+            ThreadRead.objects.filter(user=user, thread=OuterRef("pk")).values("last_read_post_id")[:1]
+        ),
+        "viewer_thread_level": Subquery(Watch.objects.filter(user=user, thread=OuterRef("pk")).values("level")[:1]),
+        "viewer_scope_level": Subquery(_scope_watches(user).order_by(_SCOPE_ORDER, "pk").values("level")[:1]),
+        "viewer_bookmarked": Exists(Bookmark.objects.filter(user=user, thread=OuterRef("pk"))),
+    }
+
+
+def with_viewer_reading(qs: QuerySet[Thread], *, user) -> QuerySet[Thread]:
+    """Annotate threads with the viewer's watch level and new posts, inside the rows query (no extra query).
+
+    ``viewer_level``: the thread's own choice, else what the member's forum and tag choices add up to
+    (muted beats watching beats tracking). ``viewer_read``: the id of the last post read (None: never
+    visited). ``viewer_new``: published posts by others after it or, for a followed thread never
+    visited, since the member started following; None when muted or when there is nothing to count.
+    """
+    if not user.is_authenticated:
+        return qs
+    thread_watch = Watch.objects.filter(user=user, thread=OuterRef("pk"))
+    scope = _scope_watches(user)
+    qs = qs.annotate(
+        viewer_read=Subquery(
+            ThreadRead.objects.filter(user=user, thread=OuterRef("pk")).values("last_read_post_id")[:1]
+        ),
+        viewer_level=Coalesce(
+            Subquery(thread_watch.values("level")[:1]),
+            Subquery(scope.order_by(_SCOPE_ORDER, "pk").values("level")[:1]),
+        ),
+    )
+    qs = qs.annotate(
+        viewer_since=Case(
+            When(
+                viewer_read__isnull=True,
+                viewer_level__in=FOLLOWED,
+                then=Coalesce(
+                    Subquery(thread_watch.filter(level__in=FOLLOWED).values("created_at")[:1]),
+                    Subquery(scope.filter(level__in=FOLLOWED).order_by("created_at").values("created_at")[:1]),
+                ),
+            ),
+        )
+    )
+    new_posts = (
+        Post.objects.filter(thread=OuterRef("pk"), status=PostStatus.PUBLISHED)
+        .exclude(author_id=user.pk)
+        .filter(Q(pk__gt=OuterRef("viewer_read")) | Q(created_at__gt=OuterRef("viewer_since")))
+        .order_by()
+        .values("thread")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        viewer_new=Case(
+            When(viewer_level=WatchLevel.MUTED, then=Value(None)),
+            default=Subquery(new_posts),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def first_unread_post(*, user, thread: Thread) -> Post | None:
+    """The first post the member has not read (by others, published); None when there is none or no position.
+
+    A thread never visited and not followed has no position: its page opens at the top.
+    """
+    if not user.is_authenticated:
+        return None
+    state = (
+        with_viewer_reading(Thread.objects.filter(pk=thread.pk), user=user)
+        .values("viewer_read", "viewer_since")
+        .first()
+    )
+    if state is None:
+        return None
+    posts = _post_queryset(user, thread).filter(status=PostStatus.PUBLISHED).exclude(author_id=user.pk)
+    if state["viewer_read"] is not None:
+        posts = posts.filter(pk__gt=state["viewer_read"])
+    elif state["viewer_since"] is not None:
+        posts = posts.filter(created_at__gt=state["viewer_since"])
+    else:
+        return None
+    post = posts.order_by(*POST_ORDER).first()
+    if post is not None:
+        post.thread = thread
+    return post
+
+
+def thread_watch_levels(*, thread: Thread) -> dict[int, str]:
+    """Each watching, tracking or muting member's level for ``thread`` (one query): the notification fan-out.
+
+    The thread's own choice wins; otherwise the member's forum and tag choices add up (muted beats the others).
+    """
+    rows = (
+        Watch.objects.filter(Q(thread=thread) | Q(forum_id=thread.forum_id) | Q(tag__threads=thread))
+        .values_list("user_id", "thread_id", "level")
+        .distinct()
+    )
+    own: dict[int, str] = {}
+    scope: dict[int, str] = {}
+    for user_id, thread_id, level in rows:
+        if thread_id is not None:
+            own[user_id] = level
+        elif user_id not in scope or SCOPE_RANK[level] < SCOPE_RANK[scope[user_id]]:
+            scope[user_id] = level
+    return scope | own
+
+
+def tag_visible_to(*, user, slug: str) -> Tag | None:
+    """The tag with the viewer's watch level on it; staff-only tags exist only for staff."""
+    tags = Tag.objects.filter(slug=slug)
+    if user.is_authenticated:
+        tags = tags.annotate(
+            viewer_level=Subquery(Watch.objects.filter(user=user, tag=OuterRef("pk")).values("level")[:1])
+        )
+    tag = tags.first()
+    if tag is not None and tag.is_internal and not permissions.can_see_internal_tags(user):
+        return None
+    return tag
+
+
+def thread_list_for_tag(*, user, tag: Tag, page=1) -> Page:
+    """One page of the threads with ``tag`` in every forum the viewer may see, newest activity first."""
+    number = _page_number(page)
+    qs = (
+        permissions.thread_queryset_for(user)
+        .filter(tags=tag)
+        .filter(Q(viewer_can_moderate=True) | permissions.thread_public_q(user))
+        .select_related("author", "forum")
+    )
+    size = settings.FORUM_THREADS_PER_PAGE
+    rows = _seek_page(with_viewer_reading(qs, user=user), order=("-last_activity_at", "-id"), number=number, size=size)
+    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
+def bookmarks_of(*, user, page=1) -> Page:
+    """One page of the member's bookmarks, newest first, leaving out what they may no longer see."""
+    number = _page_number(page)
+    visible = Thread.objects.filter(
+        permissions.forum_visibility_q(user, "forum__"), permissions.thread_public_q(user)
+    ).values("pk")
+    qs = (
+        Bookmark.objects.filter(user=user)
+        .filter(
+            Q(thread__in=visible)
+            | Q(post__thread__in=visible, post__status=PostStatus.PUBLISHED)
+            | Q(post__thread__in=visible, post__author_id=user.pk)
+        )
+        .select_related("thread", "thread__forum", "post", "post__author", "post__thread", "post__thread__forum")
+    )
+    rows = _seek_page(qs, order=("-created_at", "-id"), number=number, size=BOOKMARKS_PER_PAGE)
+    return Page(items=rows[:BOOKMARKS_PER_PAGE], number=number, has_next=len(rows) > BOOKMARKS_PER_PAGE)
+
+
+# --- Public profile pages (portal.profiles) ------------------------------------------------------------
+
+
+def _profile_public_threads_q(prefix: str = "") -> Q:
+    """Threads every visitor sees: in a public forum, not private, not held, not hidden."""
+    return Q(**{f"{prefix}forum__is_private": False, f"{prefix}is_private": False, f"{prefix}is_held": False}) & ~Q(
+        **{f"{prefix}state": ThreadState.HIDDEN}
+    )
+
+
+def _profile_public_replies(member: User) -> QuerySet[Post]:
+    return Post.objects.filter(
+        _profile_public_threads_q("thread__"), author=member, is_question=False, status=PostStatus.PUBLISHED
+    )
+
+
+def member_public_counts(*, member: User) -> dict[str, int]:
+    """The member's public threads, published replies in them and accepted answers (three indexed counts)."""
+    threads = Thread.objects.filter(_profile_public_threads_q(), author=member)
+    accepted = Thread.objects.filter(
+        _profile_public_threads_q(), accepted_post__author=member, accepted_post__status=PostStatus.PUBLISHED
+    )
+    return {
+        "threads": threads.count(),
+        "replies": _profile_public_replies(member).count(),
+        "accepted": accepted.count(),
+    }
+
+
+def member_public_threads(*, member: User, limit: int) -> list[Thread]:
+    """The member's latest public threads (one query)."""
+    rows = Thread.objects.filter(_profile_public_threads_q(), author=member)
+    return list(rows.only("pk", "title", "created_at").order_by("-created_at", "-pk")[:limit])
+
+
+def member_public_replies(*, member: User, limit: int) -> list[Post]:
+    """The member's latest published replies in public threads, with the thread's title (one query)."""
+    rows = _profile_public_replies(member).select_related("thread")
+    return list(rows.only("pk", "created_at", "thread__id", "thread__title").order_by("-created_at", "-pk")[:limit])

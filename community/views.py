@@ -9,20 +9,31 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community import fragments, live, moderation_actions, permissions, selectors, services
+from community import editor_views, fragments, moderation_actions, permissions, selectors, services
 from community.forms import EditForm, FlagForm, ReasonForm, ReplyForm, TagForm, ThreadForm
 from community.models import Tag
+from portal import ratelimit
 from portal.forms import add_service_errors
 from portal.inputs import bounded_int, search_shortened_message, search_words
-from portal.markup import has_images, render_markdown
+from portal.markup import has_images
+
+#: Typing a handle asks once per keystroke pause; this is far above what typing needs.
+MENTION_SUGGESTIONS_PER_MINUTE = 120
 
 
 def _tell_about_images(request, body: str) -> None:
-    """A Markdown image is shown as a link only; the writer hears it in the preview and after posting."""
+    """An image from another site is shown as a link only; the writer hears it in the preview and after posting."""
     if has_images(body):
-        messages.info(request, _("Images from other sites are not shown: your post links to them instead."))
+        messages.info(
+            request,
+            _(
+                "Images from other sites are not shown: your post links to them instead. "
+                "To show a picture, add it with “Add image”."
+            ),
+        )
 
 
 def _personal_data_step(request, form):
@@ -90,9 +101,55 @@ def forum_detail(request, slug: str):
 
 @require_GET
 def thread_detail(request, thread_id: int):
-    thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
+    thread = selectors.thread_detail(user=request.user, thread_id=thread_id, viewer_state=True)
     page = selectors.posts_for_thread(user=request.user, thread=thread, page=request.GET.get("page"))
-    return render(request, "community/thread_detail.html", _thread_context(request, thread, page, ReplyForm()))
+    if page.items:  # the member has now seen this page: lists count only what comes after it
+        services.thread_read_mark(
+            user=request.user,
+            thread=thread,
+            post_id=max(post.pk for post in page.items),
+            read_up_to=getattr(thread, "viewer_read", None),
+        )
+    initial, editor = editor_views.editor_context(request, thread=thread)
+    context = _thread_context(request, thread, page, ReplyForm(initial={"body": initial.get("body", "")}))
+    return render(request, "community/thread_detail.html", {**context, **editor})
+
+
+def _viewer_flags(user, thread) -> dict:
+    """What the viewer may do on the thread's posts: the values the post include reads besides the post."""
+    if thread.blog_page_id:
+        # Comments under a blog post are rendered the way the blog page shows them.
+        return {"is_moderator": False, "can_reply": False, "can_accept": False}
+    return {
+        "is_moderator": permissions.can_moderate_thread(user, thread),
+        "can_reply": permissions.can_reply_to_thread(user, thread),
+        "can_accept": permissions.can_accept_answer(user, thread),
+    }
+
+
+def _live_posts(request, thread, posts: list) -> list[dict]:
+    """Posts for a live page: each one's HTML as the thread page renders it for this viewer."""
+    fragments.attach_post_fragments(
+        request=request, thread=thread, posts=posts, **_viewer_flags(request.user, thread), **url_bases()
+    )
+    return [
+        {
+            "post_id": post.pk,
+            "html": post.fragment,
+            "announcement": _("New reply from %(name)s")
+            % {"name": post.author.public_name if post.author else _("deleted member")},
+        }
+        for post in posts
+    ]
+
+
+def _reply_counter(thread) -> dict:
+    """The thread's reply count and the replies heading in the viewer's language."""
+    count = thread.reply_count
+    return {
+        "reply_count": count,
+        "replies_heading": ngettext("%(counter)s reply", "%(counter)s replies", count) % {"counter": count},
+    }
 
 
 def _thread_context(request, thread, page, form, findings=(), preview_html=""):
@@ -168,7 +225,48 @@ def thread_posts_after(request, thread_id: int):
     rows = selectors.published_posts_after(user=request.user, thread=thread, after_id=after)
     posts = rows[: selectors.LIVE_CATCH_UP_LIMIT]
     return JsonResponse(
-        {"posts": [{"post_id": p.pk, "html": live.live_html(p)} for p in posts], "more": len(rows) > len(posts)}
+        {"posts": _live_posts(request, thread, posts), "more": len(rows) > len(posts), **_reply_counter(thread)}
+    )
+
+
+@require_GET
+def post_fragment(request, post_id: int):
+    """JSON for a live thread page: one post as the page renders it for this viewer, and the reply count.
+
+    A live message names only the post; every page asks here, so each viewer gets the buttons their
+    own permissions allow, and a post or thread the viewer may not see is a 404 as everywhere else.
+    """
+    post = permissions.access_post(request.user, post_id)
+    selectors.mark_viewer_reactions(user=request.user, posts=[post])
+    (item,) = _live_posts(request, post.thread, [post])
+    return JsonResponse({**item, **_reply_counter(post.thread)})
+
+
+@require_GET
+def mention_suggestions(request):
+    """JSON for the editors' "@" autocomplete: at most eight members by handle prefix, members only."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Log in to mention members.")}, status=403)
+    try:
+        ratelimit.hit(f"community:mentions:{request.user.pk}", limit=MENTION_SUGGESTIONS_PER_MINUTE, window=60)
+    except ratelimit.RateLimited as exc:
+        response = JsonResponse({"error": _("Too many requests. Please try again later.")}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    thread = None
+    thread_id = bounded_int(request.GET.get("thread"), 0, 2**63 - 1, minimum=0)
+    if thread_id:
+        try:
+            thread = permissions.access_thread(request.user, thread_id)
+        except Http404:
+            thread = None
+    members = selectors.mention_suggestions(user=request.user, prefix=request.GET.get("q", "")[:60], thread=thread)
+    return JsonResponse(
+        {
+            "results": [
+                {"handle": m.handle, "name": m.public_name if m.is_team else "", "team": m.is_team} for m in members
+            ]
+        }
     )
 
 
@@ -205,7 +303,8 @@ def thread_create(request, slug: str):
     if forum is None:
         raise Http404
     block = permissions.posting_block_reason(request.user)
-    form = ThreadForm(request.POST or None)
+    initial, editor = editor_views.editor_context(request, forum=forum, with_draft=request.method == "GET")
+    form = ThreadForm(request.POST or None, initial=initial)
     findings, similar_list, preview_html = [], [], ""
     if request.method == "POST" and form.is_valid():
         ready, findings = _personal_data_step(request, form)
@@ -217,6 +316,7 @@ def thread_create(request, slug: str):
                     title=form.cleaned_data["title"],
                     body=form.cleaned_data["body"],
                     tags=form.tag_names(),
+                    clear_draft=editor_views.form_had_draft(request),
                 )
             except services.PostingBlocked as exc:
                 return _blocked(request, exc)
@@ -231,7 +331,7 @@ def thread_create(request, slug: str):
                 return redirect(thread)
         if form.is_valid():
             similar_list = selectors.similar_threads(user=request.user, title=form.cleaned_data["title"])
-            preview_html = render_markdown(form.cleaned_data["body"])
+            preview_html = services.render_post_body(form.cleaned_data["body"])
             _tell_about_images(request, form.cleaned_data["body"])
     return render(
         request,
@@ -243,6 +343,7 @@ def thread_create(request, slug: str):
             "similar": similar_list,
             "preview_html": preview_html,
             "block_reason": block,
+            **editor,
         },
     )
 
@@ -251,7 +352,8 @@ def thread_create(request, slug: str):
 @require_http_methods(["GET", "POST"])
 def post_reply(request, thread_id: int):
     thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
-    initial = {}
+    draft_initial, editor = editor_views.editor_context(request, thread=thread, with_draft=request.method == "GET")
+    initial = {"body": draft_initial["body"]} if draft_initial else {}
     if request.method == "GET" and request.GET.get("quote"):
         quote_id = bounded_int(request.GET["quote"], 0, 2**63 - 1, minimum=0)
         try:
@@ -261,14 +363,19 @@ def post_reply(request, thread_id: int):
         if quoted is not None and quoted.thread_id == thread.pk and quoted.is_published:
             name = quoted.author.public_name if quoted.author else _("deleted member")
             lines = "\n".join(f"> {line}" for line in quoted.body.splitlines())
-            initial["body"] = f"> **@{name}** {_('wrote')}:\n{lines}\n\n"
+            initial["body"] = f"{initial.get('body', '')}> **@{name}** {_('wrote')}:\n{lines}\n\n"
     form = ReplyForm(request.POST or None, initial=initial)
     findings, preview_html = [], ""
     if request.method == "POST" and form.is_valid():
         ready, findings = _personal_data_step(request, form)
         if ready:
             try:
-                post = services.post_create(thread=thread, author=request.user, body=form.cleaned_data["body"])
+                post = services.post_create(
+                    thread=thread,
+                    author=request.user,
+                    body=form.cleaned_data["body"],
+                    clear_draft=editor_views.form_had_draft(request),
+                )
             except services.PostingBlocked as exc:
                 return _blocked(request, exc)
             except PermissionDenied:
@@ -281,12 +388,13 @@ def post_reply(request, thread_id: int):
                     messages.info(request, _("Thanks! Your reply is waiting for a moderator and will appear soon."))
                 return HttpResponseRedirect(reverse("community:post", args=[post.pk]))
         if form.is_valid():
-            preview_html = render_markdown(form.cleaned_data["body"])
+            preview_html = services.render_post_body(form.cleaned_data["body"])
             _tell_about_images(request, form.cleaned_data["body"])
     return render(
         request,
         "community/reply_form.html",
         {
+            **editor,
             "thread": thread,
             "form": form,
             "findings": findings,
@@ -455,7 +563,7 @@ def blog_comment(request, page_id: int):
                 "thread": {"title": page.title},
                 "form": form,
                 "findings": findings,
-                "preview_html": render_markdown(form.cleaned_data.get("body", "")),
+                "preview_html": services.render_post_body(form.cleaned_data.get("body", "")),
                 "can_reply": True,
                 "action_url": reverse("community:blog_comment", args=[page.pk]),
                 "back_url": page.url,

@@ -38,6 +38,7 @@ class ConsentConfig(AppConfig):
         _schedule()
         _register_processors()
         _audit_second_factor_resets()
+        _install_profile_check()
 
 
 def _register_processors():
@@ -104,6 +105,16 @@ def _audit_second_factor_resets():
         audit_record(actor=actor, subject=user, action="second_factor_reset", reason=reason)
 
     second_factor_reset.connect(record)
+
+
+def _install_profile_check():
+    """Profile pages ask the live ``public_profile`` consent on every request (portal cannot import consent)."""
+    from functools import partial
+
+    from consent.selectors import has_consent
+    from portal import profiles
+
+    profiles.set_visibility_check(partial(has_consent, purpose_code="public_profile"))
 
 
 def _schedule():

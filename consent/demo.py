@@ -9,7 +9,7 @@ from portal.models import User
 
 def seed(*, stdout) -> list[str]:
     """Give customer@example.com a few ledger events (once), so the privacy centre shows history."""
-    customer = User.objects.filter(email="customer@example.com").first()
+    customer = User.objects.with_email("customer@example.com").first()
     if customer is None or MemberConsent.objects.filter(user=customer).exists():
         return []
     services.consent_grant(user=customer, purpose="analytics", channel=Channel.WEB, language="en")

@@ -11,6 +11,10 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from consent.keys import WRAP_AAD
+from portal.encrypted_fields import EncryptedEmailField
+from portal.key_rotation import register_sealed_column
+
 
 class LegalBasis(models.TextChoices):
     CONSENT = "consent", _("Consent (Art. 6(1)(a) GDPR)")
@@ -233,6 +237,9 @@ class SubjectKey(models.Model):
         return f"subject key of {self.user_id}"
 
 
+register_sealed_column("consent.SubjectKey", "wrapped_key", aad=WRAP_AAD, binary=True)
+
+
 class PseudonymMapping(models.Model):
     """Which member a pseudonym stands for; only the DPO reads it, erasure destroys it."""
 
@@ -257,7 +264,7 @@ class OptInToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opt_in_tokens")
     purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE)
     token_hash = models.CharField(max_length=64, unique=True)
-    email = models.EmailField()
+    email = EncryptedEmailField()  # the address the confirmation went to, encrypted at rest
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

@@ -22,9 +22,12 @@ register(
         "date_joined",
         "last_login",
         "email_confirmed_at",
+        "bio",
+        "avatar",
     ),
     erasure=Erasure.ACCOUNT,
-    reason="The account row is anonymised by the account erasure: e-mail, names and handle replaced, password unusable.",
+    reason="The account row is anonymised by the account erasure: e-mail, names, handle and bio replaced, "
+    "the profile picture deleted from storage, password unusable.",
 )
 register(
     "portal.Notification",

@@ -36,7 +36,13 @@ from consent.newsletter import OptInError, opt_in_lookup, opt_in_mail_send, opt_
 from consent.pseudonyms import parse as parse_pseudonym
 from consent.pseudonyms import recipient_of as pseudonym_recipient_of
 from consent.pseudonyms import recipients as pseudonym_recipients
-from consent.selectors import UnknownPurpose, consent_memo_clear, current_notice, processing_restricted
+from consent.selectors import (
+    UnknownPurpose,
+    consent_memo_clear,
+    current_notice,
+    live_consent,
+    processing_restricted,
+)
 from consent.subjects import subject_for
 
 # --- Consent changes ---------------------------------------------------------------------------------
@@ -106,8 +112,24 @@ def _record(
         },
     )
     consent_memo_clear(user)
+    if purpose.code == PUBLIC_PROFILE:
+        public_profile_flags_sync(user_ids=[user.pk])
     consent_changed.send_on_commit(user_id=user.pk, purpose=purpose.code, state=state, event_index=event.index)
     return event
+
+
+PUBLIC_PROFILE = "public_profile"
+
+
+def public_profile_flags_sync(*, user_ids=None) -> int:
+    """Mirror the live ``public_profile`` consent onto ``User.public_profile`` in the caller's transaction.
+
+    The foundation links handles to profile pages by that flag (no query per name); the profile page
+    itself asks ``has_consent``. ``user_ids=None`` re-checks every member (a notice changed materially).
+    """
+    from portal.profiles import public_profile_flags_set
+
+    return public_profile_flags_set(live=live_consent(PUBLIC_PROFILE, user_ref="pk"), user_ids=user_ids)
 
 
 def consent_grant(
@@ -317,6 +339,8 @@ def notice_publish(*, purpose: Purpose, text_en: str, text_de: str, material: bo
         )
         if material:
             Purpose.objects.filter(pk=purpose.pk).update(required_notice_version=notice.version)
+            if purpose.code == PUBLIC_PROFILE:
+                public_profile_flags_sync()
         if actor is not None:
             audit_record(actor=actor, subject=None, action="notice_publish", reason="", target=str(notice))
     return notice

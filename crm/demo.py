@@ -36,7 +36,7 @@ def seed(*, stdout) -> list[str]:
         )
     elif connection.url != url:
         CrmConnection.objects.filter(pk=connection.pk).update(url=url)
-    moderator = User.objects.filter(email="moderator@example.com").first()
+    moderator = User.objects.with_email("moderator@example.com").first()
     team = Group.objects.filter(name=Role.MODERATOR).first()
     for tag, action, priority, days, strategy, keywords in RULES:
         if TagRule.objects.filter(tag=tag).exists():
@@ -55,7 +55,7 @@ def seed(*, stdout) -> list[str]:
             )
         )
     _tag_demo_lead(moderator)
-    customer = User.objects.filter(email="customer@example.com").first()
+    customer = User.objects.with_email("customer@example.com").first()
     if customer is not None:
         # The demo DPO can re-identify the demo customer's pseudonym at this CRM at once.
         pseudonym_for(customer, connection.pseudonym_domain)

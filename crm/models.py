@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.pseudonyms import recipient_domain
 from portal import field_crypto
+from portal.encrypted_fields import EncryptedCharField
+from portal.key_rotation import register_sealed_column
 
 # Namespace of the card keys: uuid5(namespace, "<source_type>:<source_id>:<tag>") is stable forever.
 CARD_NAMESPACE = uuid.UUID("6f4d3c2e-2b8a-5d7e-9f10-3c1a2b4d5e6f")
@@ -169,6 +171,9 @@ class CrmConnection(models.Model):
         return b"crm.CrmConnection.credentials.v1"
 
 
+register_sealed_column("crm.CrmConnection", "credentials", aad=b"crm.CrmConnection.credentials.v1")
+
+
 class TagRule(models.Model):
     """What a tag means for the company: which CRM task it becomes, for whom and by when."""
 
@@ -259,7 +264,8 @@ class InterestCard(models.Model):
     identity_sent = models.BooleanField(
         _("identity sent"), default=False, help_text=_("The CRM holds the member's name and e-mail.")
     )
-    outside_author = models.CharField(
+    # An outside person's name: encrypted at rest (portal.encrypted_fields).
+    outside_author = EncryptedCharField(
         _("outside author"),
         max_length=200,
         blank=True,

@@ -8,7 +8,7 @@ class IdeasConfig(AppConfig):
 
     def ready(self):
         from consent.processors import LegalBasis, ProcessorKind, register_processor
-        from ideas import notices, search
+        from ideas import notices, profile_section, search
         from knowledgebase.extensions import add_search_source
         from portal.notifications import register_kind
         from portal.roles import Role, grant
@@ -25,6 +25,7 @@ class IdeasConfig(AppConfig):
         )
         notices.register_messages()
         add_search_source(search.SOURCE)
+        profile_section.register()
         grant(
             Role.PRODUCT_MANAGER,
             "ideas.review_idea",

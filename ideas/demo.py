@@ -120,7 +120,10 @@ def seed(*, stdout) -> list[str]:
     if Board.objects.filter(slug=BOARDS[0][0]).exists():
         _german_names()
         return []
-    users = {u.email: u for u in User.objects.filter(email__endswith="@example.com")}
+    wanted = {"customer@example.com", "customer2@example.com", "pm@example.com"}
+    wanted.update(email for *_rest, voters in (*IDEAS, DUPLICATE) for email in voters)
+    found = {email: User.objects.with_email(email).first() for email in sorted(wanted)}
+    users = {email: user for email, user in found.items() if user is not None}
     customer = users.get("customer@example.com")
     pm = users.get("pm@example.com")
     boards, categories = {}, {}

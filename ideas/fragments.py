@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ideas.models import CLOSED_STATUSES
 from portal.fragments import render_fragments
+from portal.templatetags.members import member_key
 
 IDEA_ROW_TEMPLATE = "ideas/includes/idea_row.html"
 
@@ -25,6 +26,7 @@ def _idea_row_key(idea) -> tuple:
         idea.voting_closed,
         idea.category.localized_name if idea.category_id else None,
         author.public_name if author is not None else None,
+        member_key(author),
     )
 
 

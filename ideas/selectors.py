@@ -302,3 +302,17 @@ def ideas_by_ids(ids) -> dict[int, Idea]:
 
 def boards_for_filter() -> list[Board]:
     return list(Board.objects.only("pk", "name", "name_de").order_by("position", "name"))
+
+
+# --- Public profile pages (portal.profiles) ------------------------------------------------------------
+
+
+def member_idea_count(*, member) -> int:
+    """Ideas the member posted (every idea is public, merged ones stay readable under their number)."""
+    return Idea.objects.filter(author=member).count()
+
+
+def member_recent_ideas(*, member, limit: int) -> list[Idea]:
+    """The member's latest ideas (one query)."""
+    rows = Idea.objects.filter(author=member).only("pk", "title", "created_at")
+    return list(rows.order_by("-created_at", "-pk")[:limit])

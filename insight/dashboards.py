@@ -228,6 +228,7 @@ def service(period: Period, filters: Filters) -> dict:
         [Cell(_("Median handling time, minutes")), Cell(median(handling), chat_members)],
         [Cell(_("90th percentile of handling, minutes")), Cell(percentile(handling, 0.9), chat_members)],
     ]
+    bot_table = chat_bot(period)
     shown = (
         SuggestionDay.objects.filter(day__gte=period.first, day__lte=period.last).aggregate(n=Sum("shown"))["n"] or 0
     )
@@ -238,7 +239,42 @@ def service(period: Period, filters: Filters) -> dict:
         note=_("Suggestions are counted per day only, never per visitor."),
     )
     deflection.rows = [[Cell(shown), Cell(n, k), Cell(round(n / shown, 2) if shown else None, k)]]
-    return {"tables": [figures, unanswered, chat_table, deflection]}
+    return {"tables": [figures, unanswered, chat_table, bot_table, deflection]}
+
+
+def chat_bot(period: Period) -> Table:
+    """What the chat's help bot answered, whether it helped and how often the member still wanted a person.
+
+    Counted per answer; each cell stands for the distinct members whose chats the answers were in, so a
+    group smaller than ``INSIGHT_MIN_GROUP`` shows "< k" like every other figure.
+    """
+    from community.chat.models import BotHelped
+
+    rows = list(chat_selectors.bot_answer_rows(start=period.start, end=period.end))
+
+    def members(selected) -> int:
+        return len({r["chat__member_id"] for r in selected if r["chat__member_id"]})
+
+    helped = [r for r in rows if r["helped"] == BotHelped.YES]
+    not_helped = [r for r in rows if r["helped"] == BotHelped.NO]
+    no_feedback = [r for r in rows if r["helped"] == BotHelped.UNKNOWN]
+    handed = {r["chat_id"]: r for r in rows if r["handed_over"]}
+    chats = {r["chat_id"]: r for r in rows}
+    table = Table(
+        "service_chat_bot",
+        _("Chat bot"),
+        [_("Figure"), _("Value")],
+        note=_("Counted per answer and chat, never per member; small groups are not shown."),
+    )
+    table.rows = [
+        [Cell(_("Answers given")), Cell(len(rows), members(rows))],
+        [Cell(_("Helped")), Cell(len(helped), members(helped))],
+        [Cell(_("Did not help")), Cell(len(not_helped), members(not_helped))],
+        [Cell(_("No feedback")), Cell(len(no_feedback), members(no_feedback))],
+        [Cell(_("Chats with a bot answer")), Cell(len(chats), members(chats.values()))],
+        [Cell(_("Chats handed over to a person")), Cell(len(handed), members(handed.values()))],
+    ]
+    return table
 
 
 # --- interest cards -------------------------------------------------------------------------------------

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm import permissions as crm_permissions
 from crm import services as crm_services
 from intake import permissions, selectors, services, tasks
-from intake.forms import AddressForm, CommunityForm, IntakeFilterForm, ReplyForm, ReplyRecordForm, RuleTestForm
+from intake.forms import CommunityForm, IntakeFilterForm, ReplyForm, ReplyRecordForm, RuleTestForm
 from intake.models import INTAKE_ACTIONS, INTAKE_SOURCES, SkipReason
 from portal.events import enqueue_on_commit
 from portal.inputs import page_number
@@ -209,43 +205,3 @@ def rule_test(request):
 
 def _skip_label(reason: str) -> str:
     return str(SkipReason(reason).label) if reason else ""
-
-
-def address_requests(request):
-    """The DPO answers an access or erasure request of an outside person: everything the intake holds from an address."""
-    if not permissions.can_handle_address_requests(request.user):
-        raise PermissionDenied
-    form = AddressForm(request.POST or request.GET or None)
-    address = form.cleaned_data["address"] if form.is_valid() else ""
-    if request.method == "POST" and address:
-        if request.POST.get("action") == "export":
-            payload = services.address_export(address=address)
-            response = HttpResponse(
-                json.dumps(payload, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
-            )
-            response["Content-Disposition"] = 'attachment; filename="intake-data.json"'
-            return response
-        if request.POST.get("action") == "erase":
-            count = services.erase_address(address=address)
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)s record from this address was erased.",
-                    "%(count)s records from this address were erased.",
-                    count,
-                )
-                % {"count": count},
-            )
-            return redirect(f"{reverse('intake_admin:address_requests')}?{urlencode({'address': address})}")
-    rows = list(selectors.mails_about(address)) if address else []
-    return render(
-        request,
-        "intake/admin/address_requests.html",
-        {
-            "page_title": _("Requests about an e-mail address"),
-            "header_icon": "user",
-            "form": form,
-            "address": address,
-            "rows": rows,
-        },
-    )

@@ -10,8 +10,9 @@ class IntakeConfig(AppConfig):
         from datetime import timedelta
 
         from consent import retention
+        from consent.dsar import address_sources
         from consent.processors import LegalBasis, ProcessorKind, register_processor
-        from intake import services, tasks
+        from intake import selectors, services, tasks
         from portal import schedule
         from portal.roles import Role, grant
 
@@ -35,6 +36,14 @@ class IntakeConfig(AppConfig):
             preview=lambda cutoff: services.retention_due(cutoff).count(),
             apply=lambda cutoff: services.retention_apply(cutoff),
             order=60,
+        )
+        # Requests of outside people (and a member's erasure) find the intake's records by address.
+        address_sources.register(
+            code="intake",
+            label=_("Mails and cards from outside the portal"),
+            find=selectors.address_summary,
+            export=lambda address: services.address_export(address=address)["records"],
+            erase=services.erase_address,
         )
         schedule.register("intake.poll", task=tasks.poll_mailboxes, every=timedelta(minutes=1))
         schedule.register("intake.feeds", task=tasks.poll_feeds, every=timedelta(minutes=15))

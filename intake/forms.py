@@ -83,10 +83,6 @@ class ReplyRecordForm(forms.Form):
     screenshot = forms.ImageField(label=_("Screenshot of the answer (optional)"), required=False)
 
 
-class AddressForm(forms.Form):
-    address = forms.EmailField(label=_("E-mail address"), max_length=254)
-
-
 class CommunityForm(forms.Form):
     """Bring a card's question into a forum; the staff member can edit title and text first."""
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import ActionType, SourceType
 from portal import field_crypto
+from portal.encrypted_fields import BlindIndexField, BlindIndexQuerySet, EncryptedCharField, EncryptedEmailField
+from portal.key_rotation import register_sealed_column
 
 # The source types and actions an outside mail can have (crm owns the full lists).
 INTAKE_SOURCES = [
@@ -68,6 +70,10 @@ class Mailbox(models.Model):
     mails_seen = models.PositiveIntegerField(_("mails read"), default=0, editable=False)
     cards_created = models.PositiveIntegerField(_("cards created"), default=0, editable=False)
     mails_skipped = models.PositiveIntegerField(_("mails skipped"), default=0, editable=False)
+    # One poller at a time per mailbox: the poll holds this lease (renewed with every mail) so a second
+    # poller (a slow poll overlapping the next scheduled one) neither reads nor marks the same mails.
+    poll_owner = models.CharField(max_length=32, blank=True, editable=False)
+    poll_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -90,6 +96,9 @@ class Mailbox(models.Model):
     @property
     def is_healthy(self) -> bool:
         return bool(self.last_success_at) and (self.last_error_at is None or self.last_error_at <= self.last_success_at)
+
+
+register_sealed_column("intake.Mailbox", "password", aad=b"intake.Mailbox.password.v1")
 
 
 class Product(models.Model):
@@ -195,6 +204,9 @@ class HookSource(models.Model):
         return b"intake.HookSource.secret.v1"
 
 
+register_sealed_column("intake.HookSource", "secret", aad=b"intake.HookSource.secret.v1")
+
+
 class Feed(models.Model):
     """An RSS or Atom feed (brand alerts, review sites, blog comments) whose matching entries become mention cards."""
 
@@ -261,8 +273,10 @@ class IntakeMail(models.Model):
     source_type = models.CharField(_("source type"), max_length=20, choices=INTAKE_SOURCES, blank=True)
     action_type = models.CharField(_("action"), max_length=20, choices=INTAKE_ACTIONS, blank=True)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
-    author_name = models.CharField(_("author"), max_length=200, blank=True)
-    author_address = models.EmailField(_("author's e-mail address"), max_length=254, blank=True, db_index=True)
+    # Who wrote it, encrypted at rest (portal.encrypted_fields); the address is found by its blind index.
+    author_name = EncryptedCharField(_("author"), max_length=200, blank=True)
+    author_address = EncryptedEmailField(_("author's e-mail address"), max_length=254, blank=True)
+    author_address_index = BlindIndexField(source="author_address", db_index=True)
     author_picture = models.URLField(_("author's picture"), max_length=500, blank=True)
     link = models.URLField(_("link to the source"), max_length=500, blank=True)
     text = models.TextField(_("text"), blank=True)
@@ -291,6 +305,8 @@ class IntakeMail(models.Model):
         related_name="+",
         help_text=_("The forum thread the question was brought into."),
     )
+
+    objects = BlindIndexQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at", "-pk"]

@@ -2,7 +2,7 @@
 
 Outside authors are not members: nothing here has a path to a member. Their data (name, address,
 the text they wrote) is found and handled through an access or erasure request for an e-mail
-address (consent.dsar asks ``intake.selectors`` through its outside-address slot).
+address in the DPO console (intake fills consent.dsar.address_sources from its AppConfig).
 """
 
 from consent.registry import Erasure, not_personal, register
@@ -15,8 +15,8 @@ register(
     erasure=Erasure.RETAIN,
     reason="Mails of outside authors (no members): the sanitised text, the author's name and address that the "
     "card and the reply need, never attachments. Deleted by the retention category intake.cards (default 180 days "
-    "after the card was processed) and by the DPO's erasure for the author's e-mail address (Intake → Requests "
-    "about an address).",
+    "after the card was processed) and by the erasure of a request for the author's e-mail address in the DPO "
+    "console (the cards are anonymised and every CRM that received one redacts its copy).",
 )
 not_personal("intake.Mailbox", reason="IMAP endpoint, folder and the encrypted company password; counters.")
 not_personal("intake.HookSource", reason="A sending tool's name, encrypted signing secret and counters.")

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from community.models import Forum, Post
 from intake.models import Feed, HookSource, IntakeMail, Mailbox
+from portal.encrypted_fields import blind_index
 from portal.models import User
 
 
@@ -42,7 +43,25 @@ def mailbox_health() -> QuerySet[Mailbox]:
 
 def mails_about(address: str) -> QuerySet[IntakeMail]:
     """Every intake record whose author wrote from ``address`` (access and erasure requests of outside people)."""
-    return IntakeMail.objects.filter(author_address__iexact=address.strip()).select_related("card")
+    index = blind_index(IntakeMail, "author_address", address)
+    return IntakeMail.objects.filter(author_address_index=index).select_related("card")
+
+
+def address_summary(address: str) -> list[dict]:
+    """What the DPO console lists about an address: each record's subject, arrival and source (one query)."""
+    from intake.models import INTAKE_ACTIONS, INTAKE_SOURCES
+
+    sources, actions = dict(INTAKE_SOURCES), dict(INTAKE_ACTIONS)
+    return [
+        {
+            "title": row.subject or (row.card.title if row.card else "") or row.text[:80],
+            "when": row.received_at,
+            "detail": f"{sources.get(row.source_type, row.source_type)} · {actions.get(row.action_type, '')}".strip(
+                " ·"
+            ),
+        }
+        for row in mails_about(address).order_by("received_at", "pk")
+    ]
 
 
 def forums() -> QuerySet[Forum]:

@@ -3,8 +3,10 @@
 A mail becomes a card exactly once: its record (unique per mailbox on Message-ID and on a content
 hash) and the card commit together, and the mail is marked or moved only after that commit. A
 poller that dies in between leaves the mail unmarked; the next poll finds its record and only marks
-it. Two pollers racing on one mail both try to insert the record; the loser's insert fails and it
-only marks the mail.
+it. Two pollers never work one mailbox at once: a poll holds the mailbox's lease (renewed with
+every mail, left to run out when the poller is killed), and a second poll finds it taken and
+returns at once. Should a lease run out under a live poller, the record's uniqueness still decides:
+the loser's insert fails and it only marks the mail.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import imaplib
 import json
 import logging
 import re
+import secrets
 import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.utils import make_msgid
 from functools import partial
 
@@ -36,7 +40,7 @@ from community import services as community_services
 from consent.processors import may_process
 from crm import services as crm_services
 from crm.signing import SignatureError, standard_verify
-from intake import permissions
+from intake import permissions, selectors
 from intake.feeds import Entry, FeedError
 from intake.feeds import parse as parse_feed
 from intake.mailparse import ParsedMail, clean_text, html_to_text, parse
@@ -55,6 +59,7 @@ from intake.models import (
 )
 from intake.rules import Extraction, extract, product_for
 from portal import field_crypto
+from portal.encrypted_fields import blind_index
 from portal.models import User
 from portal.pii import remove_personal_data
 
@@ -75,6 +80,25 @@ class PollResult:
     duplicates: int = 0
     error: str = ""
     notes: list[str] = field(default_factory=list)
+    busy: bool = False  # another poller holds the mailbox: nothing was read
+
+
+def _lease_take(mailbox: Mailbox, owner: str) -> bool:
+    """Take (or renew) the mailbox's poll lease for ``owner``; False while another poller holds it."""
+    now = timezone.now()
+    return bool(
+        Mailbox.objects.filter(pk=mailbox.pk)
+        .filter(Q(poll_owner=owner) | Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
+        .update(poll_owner=owner, poll_lease_until=now + timedelta(seconds=settings.TASK_LEASE_SECONDS))
+    )
+
+
+def _lease_release(mailbox: Mailbox, owner: str) -> None:
+    Mailbox.objects.filter(pk=mailbox.pk, poll_owner=owner).update(poll_owner="", poll_lease_until=None)
+
+
+class LeaseLost(Exception):
+    """The poll's lease ran out and another poller took the mailbox; this poll stops."""
 
 
 def mailbox_save(*, mailbox: Mailbox, password: str | None) -> Mailbox:
@@ -242,8 +266,16 @@ def _mark(client: imaplib.IMAP4, mailbox: Mailbox, uid: bytes, *, can_move: bool
 
 
 def mailbox_poll(*, mailbox: Mailbox, limit: int | None = None) -> PollResult:
-    """Read up to INTAKE_POLL_BATCH new mails of one mailbox into cards and note the outcome on its health panel."""
+    """Read up to INTAKE_POLL_BATCH new mails of one mailbox into cards and note the outcome on its health panel.
+
+    Only one poll works a mailbox at a time (its lease); a poll that finds the lease taken reads nothing
+    and returns ``busy``.
+    """
     result = PollResult()
+    owner = secrets.token_hex(16)
+    if not _lease_take(mailbox, owner):
+        result.busy = True
+        return result
     limit = limit or settings.INTAKE_POLL_BATCH
     rules, known_products = active_rules(), products()
     client = None
@@ -256,7 +288,11 @@ def mailbox_poll(*, mailbox: Mailbox, limit: int | None = None) -> PollResult:
         criterion = "ALL" if mailbox.processed_action == ProcessedAction.MOVE and mailbox.move_to else "UNSEEN"
         uids = _check(client.uid("SEARCH", None, criterion), "SEARCH")[0].split()[:limit]
         for uid in uids:
+            if not _lease_take(mailbox, owner):
+                raise LeaseLost("the poll lease ran out and another poller took the mailbox")
             raw = _fetch(client, uid)
+            if not raw:
+                continue  # gone since the search (moved or deleted by someone else): nothing to read
             record, created = mail_ingest(mailbox=mailbox, raw=raw, rules=rules, known_products=known_products)
             _mark(client, mailbox, uid, can_move=can_move)
             result.read += 1
@@ -271,7 +307,7 @@ def mailbox_poll(*, mailbox: Mailbox, limit: int | None = None) -> PollResult:
                         _("Unreadable mail skipped: %(id)s") % {"id": record.message_id or uid.decode()}
                     )
             _count(mailbox, result, created=created, record=record)
-    except IMAP_ERRORS as exc:
+    except (*IMAP_ERRORS, LeaseLost) as exc:
         result.error = f"{type(exc).__name__}: {exc}"[:1000]
         logger.warning("intake: mailbox %s: %s", mailbox.pk, result.error)
     finally:
@@ -280,6 +316,7 @@ def mailbox_poll(*, mailbox: Mailbox, limit: int | None = None) -> PollResult:
                 client.logout()
             except IMAP_ERRORS:
                 pass
+        _lease_release(mailbox, owner)
     _record_poll(mailbox, result)
     return result
 
@@ -336,7 +373,7 @@ def reply_send(*, record: IntakeMail, user, text: str) -> IntakeMail:
         if not record.answers_by_mail:
             raise ValidationError(_("This source is answered where it was written, not by e-mail."))
         # The author may also be a member (same address): their restriction or objection stops the reply.
-        member = User.objects.filter(email__iexact=record.author_address).first()
+        member = User.objects.with_email(record.author_address).first()
         if not may_process(member, "intake.replies"):
             raise ValidationError(_("Processing of this person's data is restricted; the reply was not sent."))
         message_id = make_msgid(domain=_own_address().rpartition("@")[2] or None)
@@ -406,19 +443,39 @@ def _files_delete(names: list[str]) -> None:
         default_storage.delete(name)
 
 
-def erase_address(*, address: str) -> int:
-    """An erasure request for an e-mail address: every record from it and its card go."""
+def erase_address(*, address: str, report_id) -> list[dict]:
+    """An erasure for an e-mail address (the DPO console's request, or a member's erasure): every record
+    from it goes, and its card loses what named the author while each CRM that received it redacts its copy.
+
+    Returns the erasure report's entries (none when the intake holds nothing from the address).
+    """
     with transaction.atomic():
-        rows = list(
-            IntakeMail.objects.filter(author_address__iexact=address.strip()).values_list(
-                "pk", "card_id", "reply_screenshot"
-            )
-        )
+        rows = list(selectors.mails_about(address).values_list("pk", "card_id", "reply_screenshot"))
+        if not rows:
+            return []
         IntakeMail.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
-        crm_services.outside_cards_delete(card_ids=[card for _, card, _ in rows if card])
+        cards = crm_services.outside_cards_erase(card_ids=[card for _, card, _ in rows if card], report_id=report_id)
         screenshots = [name for _, _, name in rows if name]
         transaction.on_commit(partial(_files_delete, screenshots))
-    return len(rows)
+    entries = [
+        {
+            "model": "intake.IntakeMail",
+            "rows": len(rows),
+            "action": "deleted",
+            "reason": "Mails, feed entries and hook messages from the address, with their replies and screenshots.",
+        }
+    ]
+    if cards:
+        entries.append(
+            {
+                "model": "crm.InterestCard",
+                "rows": cards,
+                "action": "anonymised",
+                "reason": "Cards from outside: author, title, text, reply and source link removed; every CRM that "
+                "received one is asked to redact its copy.",
+            }
+        )
+    return entries
 
 
 EXPORT_FIELDS = (
@@ -437,7 +494,11 @@ EXPORT_FIELDS = (
 
 def address_export(*, address: str) -> dict:
     """Everything the intake holds from one address, for an access request (Art. 15)."""
-    rows = IntakeMail.objects.filter(author_address__iexact=address.strip()).select_related("card").order_by("pk")
+    rows = (
+        IntakeMail.objects.filter(author_address_index=blind_index(IntakeMail, "author_address", address))
+        .select_related("card")
+        .order_by("pk")
+    )
     return {
         "address": address.strip(),
         "records": [

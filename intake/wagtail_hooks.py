@@ -146,7 +146,6 @@ admin_patterns = [
     path("health/", admin_views.mailbox_health, name="health"),
     path("health/<int:mailbox_id>/poll/", admin_views.mailbox_poll, name="poll"),
     path("rule-test/", admin_views.rule_test, name="rule_test"),
-    path("address-requests/", admin_views.address_requests, name="address_requests"),
 ]
 
 
@@ -195,7 +194,7 @@ def register_intake_menu():
                 _("Products"), reverse(product_viewset.get_url_name("index")), icon_name="pick", order=600
             ),
             AddressMenuItem(
-                _("Requests about an address"), reverse("intake_admin:address_requests"), icon_name="user", order=700
+                _("Requests about an address"), reverse("dsar_admin:create_address"), icon_name="user", order=700
             ),
         ]
     )

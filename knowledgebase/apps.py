@@ -8,7 +8,7 @@ class KnowledgebaseConfig(AppConfig):
     def ready(self):
         from wagtail.signals import page_published, page_unpublished
 
-        from community.extensions import add_chat_suggester, add_panel
+        from community.extensions import add_bot_answer_source, add_chat_suggester, add_panel
         from knowledgebase import receivers, search
         from knowledgebase.models import KBArticlePage
         from portal.roles import Role, grant
@@ -33,3 +33,4 @@ class KnowledgebaseConfig(AppConfig):
         add_panel("thread_page", "knowledgebase/includes/thread_panel.html")
         add_panel("ask_form", "knowledgebase/includes/ask_suggestions.html")
         add_chat_suggester(search.chat_suggestions)
+        add_bot_answer_source("kb_article", search.bot_answers)

@@ -83,7 +83,7 @@ ARTICLES = (
 
 
 def _user(email: str) -> User | None:
-    return User.objects.filter(email=email).first()
+    return User.objects.with_email(email).first()
 
 
 @transaction.atomic

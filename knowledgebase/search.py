@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import F, Value
+from django.utils import translation
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.contrib.search_promotions.models import SearchPromotion
@@ -137,6 +138,36 @@ def article_suggestions(*, text: str, limit: int = 5) -> list[dict]:
 def chat_suggestions(text: str, limit: int) -> list[dict]:
     """Articles for a member waiting in the live chat: what the knowledge base puts in community's chat slot."""
     return article_suggestions(text=text, limit=limit)
+
+
+def bot_answers(query: str, language: str, limit: int) -> list[dict]:
+    """Live articles in ``language`` for the chat's help bot, scored by ``community.chat.bot.score``.
+
+    Any of the question's words finds a candidate; the score (the share of the words an article's title and
+    summary cover) decides, so a backend that ranks differently (SQLite without ranking) still picks the
+    same article. Addresses are built for the best ``limit`` only.
+    """
+    from community.chat import bot
+
+    words = bot.question_words(query)
+    if not words:
+        return []
+    with translation.override(language):
+        pages = _matching_articles(" ".join(words), operator="or", cap=SUGGESTION_CANDIDATES)
+        scored = sorted(
+            ((bot.score(words, title=page.title, text=page.summary), page) for page in pages),
+            key=lambda entry: (-entry[0], entry[1].pk),
+        )[: max(1, limit)]
+        return [
+            {
+                "id": page.pk,
+                "title": page.title,
+                "url": page.get_url(),
+                "extract": bot.extract(page.summary, words),
+                "score": value,
+            }
+            for value, page in scored
+        ]
 
 
 # --- unified search ---------------------------------------------------------------------------

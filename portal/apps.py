@@ -12,6 +12,7 @@ class PortalConfig(AppConfig):
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="portal.sync_roles")
         user_logged_in.connect(_remember_second_factor, dispatch_uid="portal.two_factor.login")
         _register_jobs()
+        _connect_live_notifications()
 
 
 def _register_jobs():
@@ -20,6 +21,12 @@ def _register_jobs():
     from portal import schedule, tasks
 
     schedule.register("portal.task_recovery", task=tasks.recover_lost_tasks, every=timedelta(minutes=1))
+
+
+def _connect_live_notifications():
+    from portal import events, notifications
+
+    events.notifications_changed.connect(notifications.push_notifications_changed)
 
 
 def _sync_roles_after_migrate(sender, using="default", **kwargs):

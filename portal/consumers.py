@@ -1,14 +1,18 @@
-"""Shared consumer plumbing, and a minimal WebSocket endpoint the load balancer and tests use."""
+"""Shared consumer plumbing, the member's live notification socket, and a minimal endpoint the load balancer and tests use."""
 
+import asyncio
 import logging
 import time
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
 from django.utils.translation import gettext as _
 
 from portal.cache import OUTAGE_ERRORS
 from portal.inputs import JSON_ERROR_TEXTS, JSONInputError, load_json
+from portal.notifications import notification_state, notifications_group
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +132,71 @@ class PingConsumer(LimitedJsonMixin, LayerOutageMixin, AsyncJsonWebsocketConsume
 
     async def pong_message(self, event):
         await self.send_json({"type": "pong", "user": event["user"]})
+
+
+#: With the in-memory layer (no REDIS_URL) the task worker, which creates most notifications, runs in
+#: another process and cannot reach this one's layer; the socket then re-reads the state this often.
+LOCAL_LAYER_POLL_SECONDS: float | None = 5.0
+
+
+class NotificationConsumer(BroadcastDispatchMixin, AsyncJsonWebsocketConsumer):
+    """A member's header badge and notifications page: told when the member's own notifications change.
+
+    Logged-in members only, each in a group of their own, so nothing of one member reaches another's
+    socket. The group message carries no data: the consumer reads the member's own state (unread
+    count, newest notification) and sends it when it differs from what it sent last, so a burst of
+    changes or a repeated message costs the page nothing. The first frame after connecting is the
+    current state, which also covers whatever changed while the socket was down.
+    """
+
+    poller: asyncio.Future | None = None
+
+    async def __call__(self, scope, receive, send):
+        try:
+            return await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ends (closed, refused by an outage), its poll ends with it.
+            if self.poller is not None:
+                self.poller.cancel()
+
+    async def connect(self):
+        self.group = None
+        self.sent = None
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4403)
+            return
+        self.user_id = user.pk
+        self.group = notifications_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._refresh()
+        if LOCAL_LAYER_POLL_SECONDS and isinstance(self.channel_layer, InMemoryChannelLayer):
+            self.poller = asyncio.ensure_future(self._poll(LOCAL_LAYER_POLL_SECONDS))
+
+    async def disconnect(self, code):
+        if self.poller is not None:
+            self.poller.cancel()
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # One-way like the thread socket: frames are not parsed and change nothing.
+        await self.send_json({"type": "error", "error": "read_only"})
+
+    async def notifications_changed(self, event):
+        await self._refresh()
+
+    async def _poll(self, seconds: float):
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self._refresh()
+            except Exception:  # noqa: BLE001 - a failed read (database busy) is retried at the next tick
+                logger.debug("Notification state poll failed", exc_info=True)
+
+    async def _refresh(self):
+        state = await database_sync_to_async(notification_state)(user_id=self.user_id)
+        if state != self.sent:
+            self.sent = state
+            await self.send_json({"type": "notifications", "unread": state[0], "latest": state[1]})

@@ -29,7 +29,7 @@ def demo_password(email: str) -> str:
 
 
 def demo_user(email: str) -> User:
-    return User.objects.get(email=email)
+    return User.objects.with_email(email).get()
 
 
 @transaction.atomic
@@ -40,7 +40,7 @@ def seed(*, stdout) -> list[str]:
     _legal_pages(site.root_page.specific)
     lines = []
     for email, role, handle, first, last in DEMO_ACCOUNTS:
-        user = User.objects.filter(email=email).first()
+        user = User.objects.with_email(email).first()
         if user is None:
             user = User.objects.create_user(
                 email=email,

@@ -68,6 +68,11 @@ class Event:
         return f"Event({self.name!r})"
 
 
+#: The portal's own event: a member's notifications changed (one arrived, some were read); sent after
+#: commit with ``user_id``. ``portal.notifications.push_notifications_changed`` tells the member's open pages.
+notifications_changed = Event("portal.notifications_changed")
+
+
 def enqueue_on_commit(task, /, **kwargs) -> None:
     """Enqueue a django-tasks ``task`` so that it exists exactly when the current transaction commits.
 

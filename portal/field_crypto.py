@@ -116,3 +116,28 @@ def decrypt(blob: bytes, *, aad: bytes) -> bytes:
         except (InvalidTag, UnknownKeyVersion):
             pass
         raise
+
+
+def looks_sealed(token: str) -> bool:
+    """Has this text the form ``encrypt_text`` gives (``v<version>:<base64url>``)?"""
+    return _TEXT.fullmatch(token or "") is not None
+
+
+def text_version(token: str) -> int | None:
+    """The key version a sealed text names (None for a value that is not sealed text)."""
+    match = _TEXT.fullmatch(token or "")
+    return int(match["version"]) if match else None
+
+
+def blob_version(blob: bytes, *, aad: bytes) -> int:
+    """The key version that opens a sealed binary value (raises like ``decrypt`` when none does)."""
+    blob = bytes(blob)
+    match = _MARK.match(blob)
+    if match is not None:
+        try:
+            _open(int(match["version"]), blob[match.end() :], aad)
+            return int(match["version"])
+        except (InvalidTag, UnknownKeyVersion):
+            pass
+    _open(UNMARKED_VERSION, blob, aad)
+    return UNMARKED_VERSION

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -76,6 +77,18 @@ class EmailAuthenticationForm(AuthenticationForm):
             raise ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
 
 
+class BlindIndexResetMixin:
+    """A password-reset form finding the account through the blind index (addresses are encrypted at rest)."""
+
+    def get_users(self, email):
+        users = User._default_manager.with_email(email).filter(is_active=True)
+        return (user for user in users if user.has_usable_password() and user.email.lower() == email.strip().lower())
+
+
+class PasswordResetForm(BlindIndexResetMixin, DjangoPasswordResetForm):
+    """The portal's reset form."""
+
+
 class ResendConfirmationForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
 
@@ -98,4 +111,15 @@ class DisplayNameForm(forms.Form):
         help_text=_(
             "Members see this name with the “Team” badge instead of your handle. Leave empty to show the handle."
         ),
+    )
+
+
+class BioForm(forms.Form):
+    # No max_length here: browsers send a line break as two characters; portal.profiles counts the cleaned text.
+    bio = forms.CharField(
+        label=_("Short bio"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 300}),
+        help_text=_("Plain text, at most 300 characters. Shown on your public profile page only."),
     )

@@ -42,6 +42,11 @@ KEY_SPECS = (
         "versioned AES-256-GCM keys (base64url, 32 bytes) for secrets stored in the database: 'version:key,...', "
         "highest version current; a single key without version is version 1",
     ),
+    KeySpec(
+        "BLIND_INDEX_KEY",
+        "HMAC-SHA256 key (base64url, at least 32 bytes) of the blind indexes that find encrypted e-mail addresses; "
+        "not versioned: changing it needs `rotate_field_keys --blind-indexes`",
+    ),
 )
 
 
@@ -73,9 +78,9 @@ def load_keys(*, debug: bool, var_dir: Path, environ=os.environ) -> dict[str, st
                 problems.append(f"{spec.env} is not set ({spec.description})")
             elif _is_development(value):
                 problems.append(f"{spec.env} is a development key; set a production key")
-            elif spec.env in VERSIONED_PARSERS:
+            elif spec.env in PARSERS:
                 try:
-                    VERSIONED_PARSERS[spec.env](value)
+                    PARSERS[spec.env](value)
                 except ImproperlyConfigured as exc:
                     problems.append(str(exc))
         keys[spec.env] = value
@@ -110,6 +115,7 @@ def production_values() -> dict[str, str]:
         "PSEUDONYM_KEYS": "1:" + _b64_key(),
         "RECEIPT_SIGNING_KEY": _b64_key(),
         "FIELD_ENCRYPTION_KEY": "1:" + _b64_key(),
+        "BLIND_INDEX_KEY": _b64_key(),
     }
 
 
@@ -146,4 +152,17 @@ def parse_field_keys(value: str) -> dict[int, bytes]:
     return parse_versioned_keys(value, setting="FIELD_ENCRYPTION_KEY", length=32)
 
 
+def parse_blind_index_key(value: str) -> bytes:
+    """BLIND_INDEX_KEY: one base64url key of at least 32 bytes (a blind index is only as strong as its key)."""
+    try:
+        key = decode_key(value.strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured("BLIND_INDEX_KEY is not base64url") from exc
+    if len(key) < 32:
+        raise ImproperlyConfigured("BLIND_INDEX_KEY is shorter than 32 bytes")
+    return key
+
+
 VERSIONED_PARSERS = {"PSEUDONYM_KEYS": parse_pseudonym_keys, "FIELD_ENCRYPTION_KEY": parse_field_keys}
+# Every key whose form is checked before production starts.
+PARSERS = {**VERSIONED_PARSERS, "BLIND_INDEX_KEY": parse_blind_index_key}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -26,13 +26,25 @@ from django.utils import timezone
 from portal.client_address import client_ip
 
 
+def account_key(email: str) -> str:
+    """What failure records keep for the account an attempt names: the address's blind index, never the address.
+
+    The same keyed hash the member table looks addresses up by (``User.email_index``), so a lock is
+    shown with its account's handle and a dump of the failure records holds no address in clear.
+    """
+    from portal.encrypted_fields import blind_index
+    from portal.models import User
+
+    return blind_index(User, "email", str(email).replace("\x00", "").strip().lower()[:254])
+
+
 def attempted_username(request, credentials: dict | None) -> str:
-    """The account an attempt names, spelled the way accounts are stored (addresses are kept lower-case)."""
+    """AXES_USERNAME_CALLABLE: the account an attempt names, as its ``account_key``."""
     if credentials and credentials.get("username") is not None:
         value = credentials["username"]
     else:
         value = request.POST.get("username", "") if request is not None else ""
-    return str(value).replace("\x00", "").strip().lower()[:254]
+    return account_key(value)
 
 
 VERIFIED_COOKIE = "login_verified"
@@ -58,7 +70,7 @@ def mark_owner_verified(response, *, email: str, secure: bool) -> None:
     """Let this browser past the throttle for ``email`` (it proved the mailbox by completing a reset)."""
     response.set_signed_cookie(
         VERIFIED_COOKIE,
-        email.strip().lower(),
+        account_key(email),
         salt=VERIFIED_SALT,
         max_age=settings.LOGIN_LOCKOUT_MAX_SECONDS,
         httponly=True,
@@ -152,7 +164,7 @@ def lockout_response(request, original_response=None, credentials: dict | None =
 
 def account_unlock(*, email: str) -> int:
     """End every lock and failure count of the account (after its owner proved the mailbox); returns records removed."""
-    deleted, _ = AccessAttempt.objects.filter(username=email.strip().lower()).delete()
+    deleted, _ = AccessAttempt.objects.filter(username=account_key(email)).delete()
     return deleted
 
 
@@ -161,9 +173,10 @@ class Lockout:
     """A lock in force: an address over its budget (``username`` empty) or an (address, account) pair over its own."""
 
     ip_address: str
-    username: str
+    username: str  # the account_key (blind index) of the address the attempts named
     failures: int
     until: datetime
+    account: str = ""  # the handle of the account behind ``username``; empty when no account has that address
 
 
 def lockouts_current() -> list[Lockout]:
@@ -192,6 +205,14 @@ def lockouts_current() -> list[Lockout]:
         )
         for row in pairs
     ]
+    from portal.models import User
+
+    handles = dict(
+        User.objects.filter(email_index__in={lock.username for lock in found if lock.username}).values_list(
+            "email_index", "handle"
+        )
+    )
+    found = [replace(lock, account=handles.get(lock.username, "")) for lock in found]
     return sorted(found, key=lambda lock: lock.until, reverse=True)
 
 

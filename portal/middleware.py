@@ -9,7 +9,7 @@ from django.utils import translation
 
 # The site's policy is django-csp's (settings.CONTENT_SECURITY_POLICY, with per-request nonces), which
 # leaves out /admin/: Wagtail's admin relies on inline scripts, eval and its own frames (previews).
-CSP_ADMIN = "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; connect-src 'self'; frame-src 'self' https:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+CSP_ADMIN = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; connect-src 'self'; frame-src 'self' https:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 
 
 class SecurityHeadersMiddleware:

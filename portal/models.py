@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.http import Http404
@@ -15,12 +16,27 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
+from portal.encrypted_fields import (
+    BlindIndexField,
+    BlindIndexQuerySet,
+    EncryptedCharField,
+    EncryptedEmailField,
+    blind_index,
+)
 from portal.handles import random_handle
 
 DELETED_MEMBER_HANDLE = "deleted-member"
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(BlindIndexQuerySet):
+    """Members, found by e-mail through the blind index of the encrypted address."""
+
+    def with_email(self, email: str):
+        """The account with this address (at most one), matched case-insensitively through the blind index."""
+        return self.filter(email_index=blind_index(self.model, "email", email or ""))
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     """Creates members by e-mail; the public handle is generated, never derived from the name."""
 
     use_in_migrations = True
@@ -46,6 +62,10 @@ class UserManager(BaseUserManager):
         extra.setdefault("email_confirmed_at", timezone.now())
         return self._create_user(email, password, **extra)
 
+    def get_by_natural_key(self, username):
+        """Login by e-mail (``ModelBackend``): the address is found through its blind index, in any letter case."""
+        return self.get(email_index=blind_index(self.model, "email", username or ""))
+
     def unique_handle(self) -> str:
         for _attempt in range(20):
             handle = random_handle()
@@ -58,7 +78,12 @@ class User(AbstractUser):
     """A member: logs in by e-mail, is shown publicly only by a pseudonymous handle."""
 
     username = None
-    email = models.EmailField(_("e-mail address"), unique=True)
+    # Encrypted at rest (portal.encrypted_fields): a stolen dump or backup names no member. Found by e-mail
+    # through the keyed blind index, which carries the uniqueness the clear column had.
+    email = EncryptedEmailField(_("e-mail address"))
+    email_index = BlindIndexField(source="email", unique=True)
+    first_name = EncryptedCharField(_("first name"), max_length=150, blank=True)
+    last_name = EncryptedCharField(_("last name"), max_length=150, blank=True)
     handle = models.CharField(
         _("public handle"),
         max_length=40,
@@ -81,6 +106,13 @@ class User(AbstractUser):
     # Kept by portal.notifications in the same transaction as each change, so the header badge on
     # every page comes with the user row instead of a COUNT query.
     unread_notifications = models.PositiveIntegerField(default=0, editable=False)
+    # The member's own words on the public profile page (plain text, ``portal.profiles.BIO_MAX`` characters).
+    bio = models.TextField(_("short bio"), max_length=300, blank=True)
+    # A re-encoded square image without metadata under a random name (``portal.avatars``); empty: the generated one.
+    avatar = models.FileField(_("profile picture"), upload_to="avatars/", max_length=120, blank=True, db_index=True)
+    # Equal to the live ``public_profile`` consent, kept by consent's services in the same transaction, so
+    # every handle on a list page knows whether it links to a profile without a query per name.
+    public_profile = models.BooleanField(default=False, editable=False)
 
     objects = UserManager()
 
@@ -93,6 +125,14 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.handle
+
+    def validate_unique(self, exclude=None):
+        """Forms (sign-up, the back office) see a taken address as a field error, not as a database error."""
+        super().validate_unique(exclude=exclude)
+        if exclude and "email" in exclude or not self.email:
+            return
+        if type(self)._default_manager.with_email(self.email).exclude(pk=self.pk).exists():
+            raise ValidationError({"email": _("A member with this e-mail address already exists.")}, code="unique")
 
     @property
     def real_name(self) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery
@@ -24,6 +26,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from portal.cache import OUTAGE_ERRORS
+from portal.events import notifications_changed
 from portal.models import Notification, NotificationPreference, User
 
 
@@ -193,6 +197,7 @@ def notification_send(
                 recipient=recipient, kind=kind, message=message, params=params, url=url[:500]
             )
             User.objects.filter(pk=recipient.pk).update(unread_notifications=F("unread_notifications") + 1)
+            notifications_changed.send_on_commit(user_id=recipient.pk)
     if email:
         with in_language(recipient):
             title, body = wording(message, params)
@@ -210,6 +215,8 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     with transaction.atomic():
         marked = qs.update(read_at=timezone.now())
         unread_recount(user_ids=[user.pk])
+        if marked:
+            notifications_changed.send_on_commit(user_id=user.pk)
     user.unread_notifications = User.objects.values_list("unread_notifications", flat=True).get(pk=user.pk)
     return marked
 
@@ -236,6 +243,39 @@ def unread_count(user) -> int:
 
 def recent_for(user: User, limit: int = 50):
     return Notification.objects.filter(recipient=user)[:limit]
+
+
+def notification_state(*, user_id: int) -> tuple[int, int]:
+    """(unread count, id of the newest notification or 0) of one member, in one indexed query.
+
+    Open pages compare it with what they show: the badge follows the count, the notifications
+    page reloads its list when either value moved.
+    """
+    newest = Notification.objects.filter(recipient=OuterRef("pk")).values("pk")[:1]
+    row = (
+        User.objects.filter(pk=user_id)
+        .annotate(newest=Subquery(newest))
+        .values_list("unread_notifications", "newest")
+        .first()
+    )
+    return (row[0], row[1] or 0) if row else (0, 0)
+
+
+def notifications_group(user_id: int) -> str:
+    """The channel-layer group of one member's open pages (``portal.consumers.NotificationConsumer``)."""
+    return f"portal.notifications.{user_id}"
+
+
+def push_notifications_changed(*, user_id: int, **kwargs) -> None:
+    """Tell the member's open pages to re-read their own notification state (the message carries none)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(notifications_group(user_id), {"type": "notifications.changed"})
+    except OUTAGE_ERRORS as error:
+        # Redis is down: the pages re-read the state when their socket reconnects.
+        logger.warning("Live notification update skipped, channel layer unreachable: %s", error)
 
 
 def in_language(user: User):

@@ -39,7 +39,7 @@ def user_signup(*, email: str, password: str, preferred_language: str) -> User |
     email = User.objects.normalize_email(email).strip().lower()
     try:
         with transaction.atomic():
-            if not User.objects.filter(email__iexact=email).exists():
+            if not User.objects.with_email(email).exists():
                 user = User.objects.create_user(email=email, password=password, preferred_language=preferred_language)
                 user.groups.add(Group.objects.get(name=Role.CUSTOMER))
                 send_confirmation(user)
@@ -47,7 +47,7 @@ def user_signup(*, email: str, password: str, preferred_language: str) -> User |
     except IntegrityError:
         pass  # the same address signed up concurrently: answer as for a taken one
     make_password(password)  # the hashing a new account costs, so both answers take as long
-    existing = User.objects.filter(email__iexact=email).first()
+    existing = User.objects.with_email(email).first()
     if existing is not None:
         send_signup_attempt_notice(existing)
     return None
@@ -103,7 +103,7 @@ def user_confirm_email(*, token: str) -> User:
     except signing.BadSignature as exc:
         raise ValidationError(_("This confirmation link is not valid."), code="invalid") from exc
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=data.get("u"), email=data.get("e")).first()
+        user = User.objects.select_for_update().with_email(str(data.get("e") or "")).filter(pk=data.get("u")).first()
         if user is None:
             raise ValidationError(_("This confirmation link is not valid."), code="invalid")
         if user.email_confirmed_at is None:
@@ -114,7 +114,7 @@ def user_confirm_email(*, token: str) -> User:
 
 def user_resend_confirmation(*, email: str) -> None:
     """Send the link again to an unconfirmed account; silent for unknown addresses (no enumeration)."""
-    user = User.objects.filter(email__iexact=email.strip(), email_confirmed_at__isnull=True, is_active=True).first()
+    user = User.objects.with_email(email).filter(email_confirmed_at__isnull=True, is_active=True).first()
     if user:
         send_confirmation(user)
 

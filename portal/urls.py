@@ -9,7 +9,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from api.urls import account_patterns as api_account_patterns
-from portal import health, views
+from community.urls import media_urlpatterns as community_media_patterns
+from portal import health, profile_views, views
 
 account_patterns = [
     path("signup/", views.signup, name="signup"),
@@ -28,6 +29,15 @@ account_patterns = [
     path("two-factor/", include("portal.two_factor.urls")),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
+    path("notifications/latest/", views.notifications_latest, name="notifications_latest"),
+    path("picture/", profile_views.avatar_upload, name="avatar_upload"),
+    path("picture/remove/", profile_views.avatar_remove, name="avatar_remove"),
+]
+
+member_patterns = [
+    path("avatars/default/<str:key>.svg", profile_views.default_avatar, name="default_avatar"),
+    path("avatars/<str:token>.webp", profile_views.avatar_file, name="member_avatar"),
+    path("<str:handle>/", profile_views.profile, name="member_profile"),
 ]
 
 urlpatterns = [
@@ -39,6 +49,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("account/api-tokens/", include(api_account_patterns)),
     path("account/", include(account_patterns)),
+    path("members/", include(member_patterns)),
     path("privacy/", include("consent.urls")),
     path("forums/", include("community.urls")),
     path("ideas/", include("ideas.urls")),
@@ -46,6 +57,8 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("intake/", include("intake.urls")),
     path("api/", include("api.urls")),
+    # Images in posts: served by the portal (type fixed, access checked) before any static media rule.
+    path(settings.MEDIA_URL.lstrip("/"), include(community_media_patterns)),
 ]
 
 if settings.DEBUG:

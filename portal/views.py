@@ -8,19 +8,23 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from portal import login_throttle, notifications, ratelimit, services
+from portal import login_throttle, notifications, profiles, ratelimit, services
+from portal.avatars import avatar_url
 from portal.bilingual import path_in_language
 from portal.client_address import client_ip
 from portal.forms import (
+    BioForm,
     DisplayNameForm,
     EmailAuthenticationForm,
     HandleForm,
+    PasswordResetForm,
     ProfileForm,
     ResendConfirmationForm,
     SignupForm,
@@ -107,6 +111,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
+    form_class = PasswordResetForm
 
     def form_valid(self, form):
         email = form.cleaned_data["email"].strip().lower()
@@ -148,8 +153,19 @@ def account(request):
     handle_form = HandleForm(initial={"handle": user.handle})
     is_staff = is_staff_member(user)
     display_name_form = DisplayNameForm(initial={"display_name": user.display_name}) if is_staff else None
+    bio_form = BioForm(initial={"bio": user.bio})
     if request.method == "POST":
-        if "save_display_name" in request.POST and is_staff:
+        if "save_bio" in request.POST:
+            bio_form = BioForm(request.POST)
+            if bio_form.is_valid():
+                try:
+                    profiles.user_bio_set(user=user, bio=bio_form.cleaned_data["bio"])
+                except ValidationError as exc:
+                    bio_form.add_error("bio", exc)
+                else:
+                    messages.success(request, _("Your bio is saved."))
+                    return redirect(reverse("account") + "#public-profile-heading")
+        elif "save_display_name" in request.POST and is_staff:
             display_name_form = DisplayNameForm(request.POST)
             if display_name_form.is_valid():
                 try:
@@ -182,7 +198,15 @@ def account(request):
     return render(
         request,
         "portal/account.html",
-        {"profile_form": profile_form, "handle_form": handle_form, "display_name_form": display_name_form},
+        {
+            "profile_form": profile_form,
+            "handle_form": handle_form,
+            "display_name_form": display_name_form,
+            "bio_form": bio_form,
+            "avatar_url": avatar_url(user),
+            "avatar_max_bytes": settings.AVATAR_MAX_BYTES,
+            "profile_public": profiles.profile_visible(user),
+        },
     )
 
 
@@ -201,6 +225,15 @@ def notification_list(request):
     rows = [(notifications.KINDS[code], pref) for code, pref in prefs.items()]
     response = render(request, "portal/notifications.html", {"items": items, "preference_rows": rows})
     return response
+
+
+@login_required
+@require_GET
+def notifications_latest(request):
+    """The notifications page's list alone, fetched by the page when the member's notifications change."""
+    return render(
+        request, "portal/includes/notification_list.html", {"items": list(notifications.recent_for(request.user))}
+    )
 
 
 @login_required

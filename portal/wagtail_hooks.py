@@ -29,3 +29,11 @@ def display_name_follows_role(request, user):
     from portal.services import user_display_name_reconcile
 
     user_display_name_reconcile(user=user)
+
+
+@hooks.register("get_avatar_url")
+def member_avatar_url(user, size):
+    """The back office shows the member's own picture or the generated one: never Gravatar, never a broken image."""
+    from portal.avatars import avatar_url
+
+    return avatar_url(user)

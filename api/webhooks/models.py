@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.pseudonyms import recipient_domain
 from crm.models import OutboxRow, OutboxState
 from portal import field_crypto
+from portal.key_rotation import register_sealed_column
 
 SECRET_AAD = b"webhooks.WebhookSubscription.secret.v1"
 
@@ -88,6 +89,9 @@ class WebhookSubscription(models.Model):
 
     def wants(self, event_type: str) -> bool:
         return event_type in (self.events or [])
+
+
+register_sealed_column("webhooks.WebhookSubscription", "secret", aad=SECRET_AAD)
 
 
 class WebhookDelivery(OutboxRow):

@@ -10,6 +10,9 @@ class ChatConfig(AppConfig):
     verbose_name = _("Live chat")
 
     def ready(self):
+        from community.chat import bot
+        from community.chat.models import BotSourceKind
+        from community.extensions import add_bot_answer_source
         from consent.models import AUDIT_ACTIONS
         from consent.processors import LegalBasis, ProcessorKind, register_processor
         from portal.notifications import register_kind
@@ -39,6 +42,8 @@ class ChatConfig(AppConfig):
         grant(Role.MODERATOR, *staff)
         grant(Role.ADMINISTRATOR, *staff, "chat.change_chatsettings", "chat.view_chatsettings")
         _register_retention()
+        # The help bot answers from the forum's accepted answers (knowledgebase adds its articles).
+        add_bot_answer_source(BotSourceKind.FORUM_ANSWER, bot.forum_answers)
         # How the member's access log ("who accessed my data") names staff views of a chat.
         AUDIT_ACTIONS.setdefault("chat_view", _("opened your support chat"))
         AUDIT_ACTIONS.setdefault("chat_transcript", _("downloaded your chat transcript"))

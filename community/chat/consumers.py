@@ -268,6 +268,9 @@ class ChatConsumer(FrameMixin, AsyncWebsocketConsumer):
         message, created = services.message_post(
             chat=chat, author=user, body=body, client_id=content.get("client_id", "")
         )
+        if created and message.kind == MessageKind.MEMBER:
+            # Until a person joins, the help bot answers the member's lines (after the line itself is out).
+            services.bot_reply(chat=chat, message=message)
         return {
             "type": "ack",
             "client_id": message.client_id,
@@ -346,6 +349,15 @@ class ChatConsumer(FrameMixin, AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(live.WAITING_GROUP, self.channel_name)
             self.in_waiting_group = False
         await self.send_frame({"type": "state", **state})
+        if self.role == "member" and not self.in_waiting_group and state["status"] == ChatStatus.WAITING:
+            # Handed over by the help bot: the member now waits in the queue and follows its position.
+            await self.channel_layer.group_add(live.WAITING_GROUP, self.channel_name)
+            self.in_waiting_group = True
+            await self.send_frame({"type": "queue", "position": await self._queue_position()})
+
+    async def chat_bot_feedback(self, event):
+        if self.role == "member":
+            await self.send_frame({"type": "bot_feedback", "answer": event["answer"]})
 
     async def chat_delivered(self, event):
         await self.send_frame({"type": "delivered", "seq": event["seq"], "kind": event["kind"]})

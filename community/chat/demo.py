@@ -46,8 +46,8 @@ def seed(*, stdout) -> list[str]:
         config.save(update_fields=["offline_forum"])
     for title, body, language in CANNED:
         CannedReply.objects.get_or_create(title=title, defaults={"body": body, "language": language})
-    member = User.objects.filter(email="customer2@example.com").first()
-    moderator = User.objects.filter(email="moderator@example.com").first()
+    member = User.objects.with_email("customer2@example.com").first()
+    moderator = User.objects.with_email("moderator@example.com").first()
     if member and moderator and not Chat.objects.filter(member=member).exists():
         started = timezone.now() - timedelta(days=2)
         chat = chat_start(

@@ -12,6 +12,8 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from portal.encrypted_fields import EncryptedCharField, EncryptedTextField
+
 TOPIC_MIN = 5
 TOPIC_MAX = 200
 BODY_MAX = 4_000
@@ -19,13 +21,16 @@ TAG_MAX = 40
 
 
 class ChatStatus(models.TextChoices):
+    BOT = "bot", _("With the help bot")
     WAITING = "waiting", _("Waiting")
     ACTIVE = "active", _("Active")
     CLOSED = "closed", _("Closed")
     OFFLINE = "offline", _("Offline message")
 
 
-OPEN_STATUSES = (ChatStatus.WAITING, ChatStatus.ACTIVE)
+OPEN_STATUSES = (ChatStatus.BOT, ChatStatus.WAITING, ChatStatus.ACTIVE)
+# Before a person joins, the help bot answers what the member writes.
+BOT_STATUSES = (ChatStatus.BOT, ChatStatus.WAITING)
 
 
 class Chat(models.Model):
@@ -46,7 +51,8 @@ class Chat(models.Model):
         related_name="handled_chats",
         verbose_name=_("moderator"),
     )
-    topic = models.CharField(_("topic"), max_length=TOPIC_MAX)
+    # The member's opening words: encrypted at rest with the transcript (portal.encrypted_fields).
+    topic = EncryptedCharField(_("topic"), max_length=TOPIC_MAX)
     status = models.CharField(_("status"), max_length=12, choices=ChatStatus.choices, default=ChatStatus.WAITING)
     language = models.CharField(_("language"), max_length=8, default=settings.LANGUAGE_CODE)
     last_seq = models.PositiveIntegerField(default=0, editable=False)
@@ -93,6 +99,7 @@ class MessageKind(models.TextChoices):
     MEMBER = "member", _("Member")
     STAFF = "staff", _("Support")
     SYSTEM = "system", _("Notice")
+    BOT = "bot", _("Automated")
 
 
 class ChatMessage(models.Model):
@@ -104,8 +111,9 @@ class ChatMessage(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_messages"
     )
-    body = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
+    # The transcript is encrypted at rest: a dump or backup holds no chat line in clear.
+    body = EncryptedTextField(blank=True)
+    body_html = EncryptedTextField(blank=True)
     client_id = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +129,41 @@ class ChatMessage(models.Model):
 
     def __str__(self):
         return f"{self.chat_id}#{self.seq}"
+
+
+class BotSourceKind(models.TextChoices):
+    KB_ARTICLE = "kb_article", _("Knowledge-base article")
+    FORUM_ANSWER = "forum_answer", _("Accepted forum answer")
+
+
+class BotHelped(models.TextChoices):
+    UNKNOWN = "unknown", _("No feedback")
+    YES = "yes", _("Helped")
+    NO = "no", _("Did not help")
+
+
+class BotAnswer(models.Model):
+    """One answer the help bot offered in a chat and whether it helped: counted for insight, linked only to the chat."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="bot_answers")
+    message = models.OneToOneField(
+        ChatMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="bot_answer"
+    )
+    source_kind = models.CharField(_("source"), max_length=20, choices=BotSourceKind.choices)
+    source_id = models.PositiveIntegerField(_("source id"))
+    score = models.FloatField(_("score"), default=0.0)
+    helped = models.CharField(_("helped"), max_length=8, choices=BotHelped.choices, default=BotHelped.UNKNOWN)
+    handed_over = models.BooleanField(_("handed over to a person"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["chat", "created_at", "id"]
+        verbose_name = _("chat bot answer")
+        verbose_name_plural = _("chat bot answers")
+        indexes = [models.Index(fields=["created_at"], name="chat_bot_answer_created_idx")]
+
+    def __str__(self):
+        return f"{self.chat_id}: {self.source_kind} {self.source_id}"
 
 
 class ChatTag(models.Model):

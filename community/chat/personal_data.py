@@ -50,3 +50,14 @@ not_personal("chat.CannedReply", reason="Prepared answer texts written by staff 
 not_personal(
     "chat.ChatSettings", reason="Business hours of the chat and the forum for offline messages; configuration only."
 )
+register(
+    "chat.BotAnswer",
+    subject="chat__member",
+    category="chat_bot_answers",
+    export_fields=("chat", "source_kind", "source_id", "helped", "handed_over", "created_at"),
+    erasure=Erasure.DELETE,
+    reason=(
+        "Which article or accepted answer the help bot offered in the member's chat and whether it helped; "
+        "linked to the chat only, deleted with it."
+    ),
+)

@@ -11,7 +11,17 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from community import extensions
-from community.chat.models import OPEN_STATUSES, Chat, ChatMessage, ChatSettings, ChatStatus, MessageKind
+from community.chat.models import (
+    BOT_STATUSES,
+    OPEN_STATUSES,
+    BotAnswer,
+    BotHelped,
+    Chat,
+    ChatMessage,
+    ChatSettings,
+    ChatStatus,
+    MessageKind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +56,28 @@ def chats_of_member(*, member, limit: int = 20, exclude: int | None = None) -> l
 def messages_after(*, chat_id: int, after_seq: int, limit: int = REPLAY_LIMIT) -> list[ChatMessage]:
     """Messages with ``seq`` above ``after_seq`` in order: what a reconnecting client missed."""
     return list(
-        ChatMessage.objects.filter(chat_id=chat_id, seq__gt=after_seq).select_related("author").order_by("seq")[:limit]
+        ChatMessage.objects.filter(chat_id=chat_id, seq__gt=after_seq)
+        .select_related("author", "bot_answer")
+        .order_by("seq")[:limit]
     )
+
+
+def pending_bot_answer_id(message: ChatMessage) -> int | None:
+    """The help bot's answer on this line still waiting for "Did this solve it?", else None."""
+    try:
+        answer = message.bot_answer
+    except BotAnswer.DoesNotExist:
+        return None
+    return answer.pk if answer.helped == BotHelped.UNKNOWN else None
+
+
+def chat_lines(chat: Chat) -> list[dict]:
+    """The conversation as the pages render it: each line, its safe HTML and the bot's open question on it."""
+    asking = chat.status in BOT_STATUSES
+    return [
+        {"message": m, "html": message_html(m), "ask": pending_bot_answer_id(m) if asking else None}
+        for m in chat.messages.select_related("author", "bot_answer").order_by("seq")
+    ]
 
 
 def queue_position(chat: Chat) -> int | None:
@@ -166,6 +196,10 @@ def transcript_text(chat: Chat) -> str:
         if message.kind == MessageKind.SYSTEM:
             lines.append(f"[{when}] * {system_text(message.body)}")
             continue
+        if message.kind == MessageKind.BOT:
+            body = message.body.replace("\n", "\n    ")
+            lines.append(f"[{when}] {_('Help bot (automated)')}: {body}")
+            continue
         who = message.author.public_name if message.author else _("deleted member")
         if message.kind == MessageKind.STAFF:
             who = _("%(handle)s (support)") % {"handle": who}
@@ -201,4 +235,11 @@ def chat_service_rows(*, start, end):
     """Chats started in [start, end): when they started, were taken and closed, and by which member."""
     return Chat.objects.filter(created_at__gte=start, created_at__lt=end).values(
         "pk", "member_id", "created_at", "taken_at", "closed_at", "status"
+    )
+
+
+def bot_answer_rows(*, start, end):
+    """The help bot's answers given in [start, end): whether they helped and were handed over, and whose chat."""
+    return BotAnswer.objects.filter(created_at__gte=start, created_at__lt=end).values(
+        "pk", "chat_id", "chat__member_id", "helped", "handed_over"
     )

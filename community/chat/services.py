@@ -9,16 +9,23 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from community.chat import events, live, permissions, selectors
+from community.chat import bot, events, live, permissions, selectors
 from community.chat.models import (
     BODY_MAX,
+    BOT_STATUSES,
     OPEN_STATUSES,
     TAG_MAX,
     TOPIC_MAX,
     TOPIC_MIN,
+    BotAnswer,
+    BotHelped,
+    BotSourceKind,
     Chat,
     ChatMessage,
     ChatSettings,
@@ -111,11 +118,22 @@ def _rate_limit_message(user: User) -> None:
 # --- building blocks ------------------------------------------------------------------
 
 
-def message_payload(message: ChatMessage, author_handle: str | None = None) -> dict:
-    """What clients receive for one message; system lines carry their code and are translated per socket."""
+def message_time(message: ChatMessage) -> str:
+    """The time a line shows, in the portal's zone: the same text the server-rendered page has."""
+    return date_format(timezone.localtime(message.created_at), "H:i")
+
+
+def message_payload(message: ChatMessage, author_handle: str | None = None, *, ask: int | None = None) -> dict:
+    """What clients receive for one message; system lines carry their code and are translated per socket.
+
+    ``ask`` is the help bot's answer still waiting for "Did this solve it?" (read from the message when
+    not given, so replays show the buttons as the page does).
+    """
     author = message.author if message.author_id else None
     if author_handle is None:
         author_handle = author.public_name if author else ""
+    if ask is None and message.kind == MessageKind.BOT:
+        ask = selectors.pending_bot_answer_id(message)
     return {
         "id": message.pk,
         "seq": message.seq,
@@ -126,7 +144,9 @@ def message_payload(message: ChatMessage, author_handle: str | None = None) -> d
         "html": message.body_html,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
+        "time": message_time(message),
         "delivered": message.delivered_at is not None,
+        "ask": ask,
     }
 
 
@@ -147,8 +167,8 @@ def _system(chat: Chat, code: str, *args: str) -> ChatMessage:
     return _append(chat=chat, kind=MessageKind.SYSTEM, author=None, body=body)
 
 
-def _broadcast_message(chat: Chat, message: ChatMessage, handle: str = "") -> None:
-    payload = message_payload(message, author_handle=handle)
+def _broadcast_message(chat: Chat, message: ChatMessage, handle: str = "", *, ask: int | None = None) -> None:
+    payload = message_payload(message, author_handle=handle, ask=ask)
     event = {"type": "chat.message", "message": payload}
     if message.kind != MessageKind.SYSTEM:
         # Serialised once here rather than once per socket: the same bytes go to every listener.
@@ -178,11 +198,14 @@ def _locked(chat: Chat) -> Chat:
 
 
 @transaction.atomic
-def chat_start(*, member: User, topic: str, body: str, now=None) -> Chat:
-    """Open a chat with its first message; outside business hours the message becomes a private forum thread.
+def chat_start(*, member: User, topic: str, body: str, language: str | None = None, now=None) -> Chat:
+    """Open a chat with its first message; the help bot answers first when it is confident.
 
-    An offline message is answered in its thread with the normal reply (the member is notified of
-    replies there); the returned chat row has no messages and points at the thread.
+    With a confident answer (``bot.best_answer``) the chat stays with the bot (``BOT``) until the member asks
+    for a person (``chat_handover``). Without one, the chat waits for a person at once, or, outside business
+    hours, the message becomes a private forum thread answered with the normal reply (the member is
+    notified there); that chat row has no messages and points at the thread. ``language`` is the one the
+    member writes in (default: their preferred language); the bot answers in it.
     """
     if not permissions.can_start_chat(member):
         raise PermissionDenied
@@ -197,19 +220,28 @@ def chat_start(*, member: User, topic: str, body: str, now=None) -> Chat:
         raise ChatRateLimited(exc.retry_after)
     now = now or timezone.now()
     config = ChatSettings.load()
-    if not config.is_open(now):
+    codes = {code for code, _name in settings.LANGUAGES}
+    language = language if language in codes else (member.preferred_language or settings.LANGUAGE_CODE)
+    candidate = bot.best_answer(f"{topic} {body}", language=language)
+    support_open = config.is_open(now)
+    if candidate is None and not support_open:
         return _offline_message(member=member, topic=topic, body=body, config=config, now=now)
     chat = Chat.objects.create(
         member=member,
         topic=topic,
-        status=ChatStatus.WAITING,
-        language=member.preferred_language or settings.LANGUAGE_CODE,
+        status=ChatStatus.WAITING if candidate is None else ChatStatus.BOT,
+        language=language,
         created_at=now,
     )
     first = _append(chat=chat, kind=MessageKind.MEMBER, author=member, body=body, html=html)
     events.message_posted.send_on_commit(message=first)
-    _system(chat, "waiting")
-    live.queue_changed_on_commit()
+    if candidate is None:
+        _system(chat, "waiting")
+        live.queue_changed_on_commit()
+        return chat
+    _bot_answer(chat, candidate)
+    if not support_open:
+        _bot_say(chat, "closed_hours")
     return chat
 
 
@@ -336,6 +368,8 @@ def chat_thread_accept(*, chat: Chat, member: User) -> Chat:
     for message in chat.messages.select_related("author").exclude(kind=MessageKind.SYSTEM).order_by("seq"):
         if message.kind == MessageKind.MEMBER:
             lines.append(message.body)
+        elif message.kind == MessageKind.BOT:
+            lines.append(_bot_quote(message))
         else:
             quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
             lines.append(
@@ -350,6 +384,154 @@ def chat_thread_accept(*, chat: Chat, member: User) -> Chat:
     message = _system(chat, "thread", thread.get_absolute_url())
     _broadcast_message(chat, message)
     _broadcast_state(chat, queue=False)
+    return chat
+
+
+# --- the help bot -------------------------------------------------------------------------
+
+
+def _bot_texts() -> dict:
+    """The bot's own lines in the active language."""
+    return {
+        "closed_hours": _(
+            "Support is offline right now (outside business hours), so no person can join this chat. "
+            "If this does not solve it, leave an offline message: support answers it as a private question "
+            "in the forums and you are notified."
+        ),
+        "helped": _("Glad it helped! You can end the chat now."),
+        "helped_waiting": _("Glad it helped! You can end the chat now, or stay in the queue if you need more."),
+        "not_helped": _("Sorry it did not help. Talk to a person, or describe the problem in other words."),
+        "not_helped_waiting": _("Sorry it did not help. You stay in the queue: a person will be with you shortly."),
+        "not_found": _("I could not find an answer to that. Talk to a person, or describe it in other words."),
+    }
+
+
+def _bot_append(chat: Chat, *, body: str, html: str) -> ChatMessage:
+    return _append(chat=chat, kind=MessageKind.BOT, author=None, body=body, html=html)
+
+
+def _bot_say(chat: Chat, code: str) -> ChatMessage:
+    """One of the bot's own lines, in the chat's language, stored and broadcast after commit."""
+    with override(chat.language):
+        text = str(_bot_texts()[code])
+    message = _bot_append(chat, body=text, html=str(format_html("<p>{}</p>", text)))
+    _broadcast_message(chat, message)
+    return message
+
+
+def _bot_answer(chat: Chat, candidate: bot.BotCandidate) -> BotAnswer:
+    """The bot's answer line (what it found, a short extract and the link) and its row for the insight counts."""
+    with override(chat.language):
+        intro = (
+            _("This article in the knowledge base may answer your question:")
+            if candidate.kind == BotSourceKind.KB_ARTICLE
+            else _("This accepted answer in the forums may help:")
+        )
+        question = _("Did this solve it?")
+        html = format_html(
+            '<p>{}</p><p><a href="{}"><strong>{}</strong></a></p>{}<p>{}</p>',
+            intro,
+            candidate.url,
+            candidate.title,
+            format_html("<blockquote><p>{}</p></blockquote>", candidate.extract) if candidate.extract else "",
+            question,
+        )
+        body = "\n".join(part for part in (intro, candidate.title, candidate.extract, candidate.url, question) if part)
+    message = _bot_append(chat, body=body, html=str(html))
+    answer = BotAnswer.objects.create(
+        chat=chat, message=message, source_kind=candidate.kind, source_id=candidate.id, score=candidate.score
+    )
+    _broadcast_message(chat, message, ask=answer.pk)
+    return answer
+
+
+def _bot_quote(message: ChatMessage) -> str:
+    quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+    return _("**Help bot (automated):**") + "\n" + quoted
+
+
+@transaction.atomic
+def bot_reply(*, chat: Chat, message: ChatMessage) -> BotAnswer | None:
+    """The bot answers a member's later line while no person has joined; None when it has nothing to offer.
+
+    With the bot (``BOT``) it says so when it finds nothing, so the member is never left without a reply;
+    in the queue (``WAITING``) it stays silent then: a person is coming anyway.
+    """
+    chat = _locked(chat)
+    if chat.status not in BOT_STATUSES or message.kind != MessageKind.MEMBER or message.chat_id != chat.pk:
+        return None
+    candidate = bot.best_answer(message.body, language=chat.language)
+    if candidate is None:
+        if chat.status == ChatStatus.BOT:
+            _bot_say(chat, "not_found")
+        return None
+    return _bot_answer(chat, candidate)
+
+
+@transaction.atomic
+def bot_feedback_record(*, chat: Chat, member: User, answer_id, helped: bool) -> BotAnswer:
+    """The member's "Did this solve it?": stored once per answer, answered by the bot in the conversation."""
+    chat = _locked(chat)
+    if chat.member_id != member.pk or chat.status not in BOT_STATUSES:
+        raise PermissionDenied
+    if isinstance(answer_id, bool) or not isinstance(answer_id, int | str) or not str(answer_id).isdigit():
+        raise ValidationError({"answer": _("Invalid answer reference.")})
+    answer = BotAnswer.objects.filter(pk=int(answer_id), chat=chat).first()
+    if answer is None:
+        raise ValidationError({"answer": _("Invalid answer reference.")})
+    if answer.helped != BotHelped.UNKNOWN:
+        return answer
+    answer.helped = BotHelped.YES if helped else BotHelped.NO
+    answer.save(update_fields=["helped"])
+    waiting = chat.status == ChatStatus.WAITING
+    code = ("helped" if helped else "not_helped") + ("_waiting" if waiting else "")
+    _bot_say(chat, code)
+    live.send_on_commit(live.chat_group(chat.pk), {"type": "chat.bot_feedback", "answer": answer.pk})
+    return answer
+
+
+@transaction.atomic
+def chat_handover(*, chat: Chat, member: User, now=None) -> Chat:
+    """ "Talk to a person": the chat joins the queue for staff, who see the whole conversation, the bot's lines too.
+
+    Outside business hours nobody can join: the conversation becomes an offline message instead, a private
+    forum thread support answers with the normal reply (the member is notified there).
+    """
+    chat = _locked(chat)
+    if chat.member_id != member.pk or chat.status != ChatStatus.BOT:
+        raise PermissionDenied
+    now = now or timezone.now()
+    chat.bot_answers.update(handed_over=True)
+    config = ChatSettings.load()
+    if config.is_open(now):
+        chat.status = ChatStatus.WAITING
+        chat.save(update_fields=["status"])
+        message = _system(chat, "waiting")
+        _broadcast_message(chat, message)
+        _broadcast_state(chat)
+        return chat
+    from community.services import thread_create
+
+    forum = selectors.offline_forum_for(member=member, config=config)
+    if forum is None:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _(
+                    "Support is offline and there is no forum to leave a message in. "
+                    "Please try again during business hours."
+                )
+            }
+        )
+    lines = []
+    for line in chat.messages.exclude(kind=MessageKind.SYSTEM).order_by("seq"):
+        lines.append(_bot_quote(line) if line.kind == MessageKind.BOT else line.body)
+    thread = thread_create(
+        forum=forum, author=member, title=chat.topic, body="\n\n".join(lines)[:19_000], is_private=True
+    )
+    chat.status = ChatStatus.OFFLINE
+    chat.thread = thread
+    chat.save(update_fields=["status", "thread"])
+    _broadcast_state(chat)
     return chat
 
 
@@ -495,6 +677,7 @@ def chat_retention_remove(*, ids: list[int]) -> int:
 def chat_retention_delete(*, queryset) -> int:
     """Delete these chats with their messages and tags; returns how many chats went."""
     due = list(queryset.values_list("pk", flat=True))
+    BotAnswer.objects.filter(chat_id__in=due).delete()
     ChatMessage.objects.filter(chat_id__in=due).delete()
     ChatTag.objects.filter(chat_id__in=due).delete()
     Chat.objects.filter(pk__in=due).delete()

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from community.chat import permissions, selectors, services
 from community.chat.forms import ChatStartForm
-from community.chat.models import CannedReply, ChatSettings, ChatStatus, MessageKind
+from community.chat.models import BOT_STATUSES, CannedReply, ChatSettings, ChatStatus, MessageKind
 from community.services import PostingBlocked
 from consent.services import staff_view_record
 from portal.forms import add_service_errors
@@ -33,6 +33,8 @@ def _client_strings() -> dict:
         "queue": _("Your place in the queue: %s"),
         "handled_by": _("Handled by %s"),
         "support": _("Support"),
+        "bot": _("Help bot"),
+        "automated": _("Automated"),
         "team": _("Team"),
         "deleted": _("deleted member"),
         "statuses": {code: str(label) for code, label in ChatStatus.choices},
@@ -50,10 +52,7 @@ def _require_moderator(request) -> None:
 
 
 def _lines(chat) -> list[dict]:
-    return [
-        {"message": m, "html": selectors.message_html(m)}
-        for m in chat.messages.select_related("author").order_by("seq")
-    ]
+    return selectors.chat_lines(chat)
 
 
 @login_required
@@ -69,7 +68,10 @@ def chat_home(request):
     if ready:
         try:
             chat = services.chat_start(
-                member=request.user, topic=form.cleaned_data["topic"], body=form.cleaned_data["body"]
+                member=request.user,
+                topic=form.cleaned_data["topic"],
+                body=form.cleaned_data["body"],
+                language=getattr(request, "LANGUAGE_CODE", ""),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -112,6 +114,7 @@ def chat_room(request, chat_id: int):
         return redirect("chat:console_chat", chat_id=chat.pk)
     lines = _lines(chat)
     first = next((line["message"].body for line in lines if line["message"].kind == MessageKind.MEMBER), "")
+    waiting = chat.status in BOT_STATUSES
     return render(
         request,
         "chat/chat_room.html",
@@ -119,7 +122,10 @@ def chat_room(request, chat_id: int):
             "chat": chat,
             "lines": lines,
             "queue_position": selectors.queue_position(chat),
-            "suggestions": selectors.kb_suggestions(f"{chat.topic} {first}") if chat.is_open else [],
+            "suggestions": selectors.kb_suggestions(f"{chat.topic} {first}") if waiting else [],
+            "waiting": waiting,
+            "with_bot": chat.status == ChatStatus.BOT,
+            "support_open": ChatSettings.load().is_open(),
             "can_post": permissions.can_post_in_chat(request.user, chat),
             "can_accept_offer": permissions.can_accept_thread_offer(request.user, chat),
             "chat_strings": _client_strings(),
@@ -153,6 +159,48 @@ def chat_accept_thread(request, chat_id: int):
         return redirect(chat.get_absolute_url())
     messages.success(request, _("Your conversation is now a forum thread."))
     return redirect(chat.thread.get_absolute_url())
+
+
+@login_required
+@require_POST
+def chat_bot_feedback(request, chat_id: int):
+    """The member answers the help bot's "Did this solve it?" (the page works without the socket, too)."""
+    chat = permissions.access_chat(request.user, chat_id)
+    try:
+        services.bot_feedback_record(
+            chat=chat,
+            member=request.user,
+            answer_id=request.POST.get("answer", ""),
+            helped=request.POST.get("helped") == "yes",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied:
+        messages.error(request, _("This chat no longer takes answers for the help bot."))
+    return redirect(chat.get_absolute_url())
+
+
+@login_required
+@require_POST
+def chat_talk_to_person(request, chat_id: int):
+    """ "Talk to a person": the chat joins the staff queue, or, outside business hours, becomes an offline message."""
+    chat = permissions.access_chat(request.user, chat_id)
+    try:
+        chat = services.chat_handover(chat=chat, member=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied:
+        messages.error(request, _("This chat is already with support."))
+    else:
+        if chat.is_offline:
+            messages.info(
+                request,
+                _(
+                    "We’re offline — your conversation became a private question; "
+                    "support answers here and you’ll be notified."
+                ),
+            )
+    return redirect(chat.get_absolute_url())
 
 
 @login_required

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -105,5 +108,27 @@ class ModerationSettings(BaseGenericSetting):
 
     panels = [FieldPanel("hold_first_posts"), FieldPanel("posts_per_hour"), FieldPanel("flags_per_hour")]
 
+    # Every post and flag reads these rules, so they come from the shared cache (one entry, all
+    # processes); saving drops the entry at once and again after commit, and CACHE_SECONDS bounds
+    # how long a change written behind the model's back (a queryset update) can go unseen.
+    CACHE_KEY = "community:moderation-settings"
+    CACHE_SECONDS = 300
+
     class Meta:
         verbose_name = _("moderation settings")
+
+    @classmethod
+    def cached(cls) -> ModerationSettings:
+        """The current rules, read from the database at most once per ``CACHE_SECONDS`` and change."""
+        values = cache.get(cls.CACHE_KEY)
+        if values is None:
+            config = cls.load()
+            values = {field.attname: getattr(config, field.attname) for field in cls._meta.concrete_fields}
+            cache.set(cls.CACHE_KEY, values, cls.CACHE_SECONDS)
+            return config
+        return cls(**values)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+        transaction.on_commit(partial(cache.delete, self.CACHE_KEY))

@@ -11,6 +11,11 @@ from community.services.counters import (
     forum_recount,
     thread_recount,
 )
+from community.services.drafts import (
+    draft_save,
+    post_image_delete,
+    post_image_upload,
+)
 from community.services.moderation import (
     flags_dismiss,
     forum_grant_access,
@@ -43,6 +48,13 @@ from community.services.posting import (
 )
 from community.services.rules import (
     PostingBlocked,
+    render_post_body,
+)
+from community.services.watching import (
+    bookmark_remove,
+    bookmark_toggle,
+    thread_read_mark,
+    watch_set,
 )
 
 __all__ = [
@@ -53,6 +65,9 @@ __all__ = [
     "answer_accept",
     "answer_unaccept",
     "blog_comment_thread",
+    "bookmark_remove",
+    "bookmark_toggle",
+    "draft_save",
     "flags_dismiss",
     "forum_grant_access",
     "forum_recount",
@@ -62,17 +77,22 @@ __all__ = [
     "post_create",
     "post_edit",
     "post_flag",
+    "post_image_delete",
+    "post_image_upload",
     "post_hide",
     "post_restore",
     "reaction_toggle",
+    "render_post_body",
     "tag_visibility_set",
     "thread_create",
     "thread_merge",
     "thread_move",
+    "thread_read_mark",
     "thread_recount",
     "thread_set_hidden",
     "thread_set_locked",
     "thread_set_pinned",
     "thread_tag_add",
     "thread_tag_remove",
+    "watch_set",
 ]

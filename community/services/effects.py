@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from community import events
 from community.models import (
     Post,
 )
@@ -15,8 +14,8 @@ def _after_publish(post: Post) -> None:
     from community import live, tasks
 
     live.broadcast_post_on_commit(post)
+    # post_published sends the post_created event from the worker (see community.tasks).
     enqueue_on_commit(tasks.post_published, post_id=post.pk)
-    events.post_created.send_on_commit(post=post)
 
 
 def _reindex(*objects) -> None:

@@ -24,6 +24,7 @@ from community.models import (
 )
 from community.models.forum import TAG_MAX, TITLE_MAX, PostStatus, ThreadState
 from community.models.moderation import FlagReason
+from community.services.drafts import draft_clear, images_attach
 from community.services.effects import _after_publish, _reindex
 from community.services.rules import (
     PostingBlocked,
@@ -53,6 +54,7 @@ def thread_create(
     body: str,
     tags: list[str] | None = None,
     is_private: bool = False,
+    clear_draft: bool = True,
 ) -> Thread:
     """Ask a question: the thread and its first post, held for approval when the author is new.
 
@@ -91,6 +93,9 @@ def thread_create(
         created_at=now,
     )
     _record_mentions(post)
+    images_attach(post=post)
+    if clear_draft:
+        draft_clear(author=author, forum=forum)
     for name in tags:
         _tag_add(thread=thread, name=name, actor=author, automatic=False)
     if not held:
@@ -103,8 +108,13 @@ def thread_create(
 
 
 @transaction.atomic
-def post_create(*, thread: Thread, author: User, body: str) -> Post:
-    """Reply to a thread; counters move in the same transaction, effects follow after commit."""
+def post_create(*, thread: Thread, author: User, body: str, clear_draft: bool = True) -> Post:
+    """Reply to a thread; counters move in the same transaction, effects follow after commit.
+
+    ``clear_draft=False``: the form said no draft was saved for it, so the request skips the DELETE;
+    community.tasks.post_published still removes any draft older than the post (a save the page
+    did not know of).
+    """
     _check_can_post(author)
     if thread.forum.is_private and not permissions.can_view_forum(author, thread.forum):
         raise PermissionDenied
@@ -130,6 +140,9 @@ def post_create(*, thread: Thread, author: User, body: str) -> Post:
     )
     if "@" in body:
         _record_mentions(post)
+    images_attach(post=post)
+    if clear_draft:
+        draft_clear(author=author, thread=thread)
     if not held:
         Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now)
         if thread.is_public:
@@ -167,6 +180,7 @@ def post_edit(*, post: Post, editor: User, body: str) -> Post:
     post.body_html = html
     post.edited_at = timezone.now()
     post.save(update_fields=["body", "body_html", "edited_at"])
+    images_attach(post=post)
     _reindex(post)
     events.post_edited.send_on_commit(post=post)
     return post

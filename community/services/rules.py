@@ -10,10 +10,12 @@ from community import permissions
 from community.models import (
     ModerationSettings,
     Post,
+    PostImage,
 )
+from community.models.drafts import POST_IMAGE_DIR
 from community.models.forum import BODY_MAX, TITLE_MAX, PostStatus
 from portal import ratelimit
-from portal.markup import render_markdown
+from portal.markup import render_markdown, upload_name, upload_urls
 from portal.models import User
 
 
@@ -48,8 +50,23 @@ def _clean_body(body: str) -> str:
     return body
 
 
+def images_for(body: str) -> dict[str, tuple[int, int]]:
+    """The existing uploads the text embeds: address -> (width, height), for ``render_markdown``."""
+    urls = upload_urls(body)
+    if not urls:
+        return {}
+    names = {f"{POST_IMAGE_DIR}/{upload_name(url)}": url for url in urls}
+    rows = PostImage.objects.filter(file__in=list(names)).values_list("file", "width", "height")
+    return {names[name]: (width, height) for name, width, height in rows}
+
+
+def render_post_body(body: str) -> str:
+    """A post's Markdown as HTML, showing the portal's own uploads that still exist."""
+    return render_markdown(body, images=images_for(body))
+
+
 def _rendered(body: str) -> str:
-    html = render_markdown(body)
+    html = render_post_body(body)
     if not html.strip():
         raise ValidationError({"body": _("The text has no visible content.")})
     return html
@@ -68,7 +85,7 @@ def _check_can_post(user: User) -> None:
 
 
 def _settings() -> ModerationSettings:
-    return ModerationSettings.load()
+    return ModerationSettings.cached()
 
 
 def _rate_limit_post(user: User, config: ModerationSettings) -> None:

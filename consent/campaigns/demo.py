@@ -11,7 +11,7 @@ TITLE = "October newsletter"
 
 def seed(*, stdout) -> list[str]:
     """Create the draft campaign once (idempotent)."""
-    editor = User.objects.filter(email="editor@example.com").first()
+    editor = User.objects.with_email("editor@example.com").first()
     if editor is None or Campaign.objects.filter(title=TITLE).exists():
         return []
     services.campaign_save(

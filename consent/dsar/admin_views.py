@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from consent import retention as retention_registry
 from consent.dsar import permissions, restrictions, retention, selectors, services
 from consent.dsar.forms import (
+    AddressRequestForm,
     ExtendForm,
     LiftRestrictionForm,
     NoteForm,
@@ -26,7 +28,7 @@ from consent.dsar.forms import (
     RetentionPolicyForm,
     StaffRequestForm,
 )
-from consent.dsar.models import AccessRequest, RequestKind, RequestState
+from consent.dsar.models import AccessRequest, RequestKind, RequestOrigin, RequestState
 from consent.dsar.requests import InvalidTransition, urgency
 from consent.services import staff_view_record
 
@@ -52,13 +54,20 @@ class RequestListView(ConsoleView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         show_all = self.request.GET.get("all") == "1"
+        # Self-service deletions are listed whatever their state: pending, cancelled and done alike.
+        origin = RequestOrigin.SELF_SERVICE if self.request.GET.get("origin") == RequestOrigin.SELF_SERVICE else ""
         today = timezone.localdate()
-        rows = list(selectors.console_requests(open_only=not show_all))
+        rows = list(selectors.console_requests(open_only=not (show_all or origin), origin=origin))
         for row in rows:
             row.left = row.days_left(today)
             row.overdue_days = max(0, -row.left)
             row.flag = urgency(row.left) if row.is_open else "closed"
-        context.update(rows=rows, show_all=show_all, can_retention=permissions.can_manage_retention(self.request.user))
+        context.update(
+            rows=rows,
+            show_all=show_all,
+            origin=origin,
+            can_retention=permissions.can_manage_retention(self.request.user),
+        )
         return context
 
 
@@ -75,7 +84,8 @@ class RequestCreateView(ConsoleView):
         form = StaffRequestForm(request.POST)
         if form.is_valid():
             needle = form.cleaned_data["member"].strip().lstrip("@")
-            member = get_user_model().objects.filter(Q(email__iexact=needle) | Q(handle__iexact=needle)).first()
+            members = get_user_model().objects
+            member = members.with_email(needle).first() or members.filter(handle__iexact=needle).first()
             if member is None:
                 form.add_error("member", _("No member with this e-mail address or handle."))
             else:
@@ -90,6 +100,40 @@ class RequestCreateView(ConsoleView):
                     return redirect("dsar_admin:detail", created.pk)
                 except ValidationError as exc:
                     form.add_error(None, exc)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class AddressRequestCreateView(ConsoleView):
+    """A request from someone who is not a member (e.g. the author of a mail to the intake), about an address."""
+
+    page_title = gettext_lazy("Enter a request from someone who is not a member")
+    template_name = "dsar/admin/create_address.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault(
+            "form",
+            AddressRequestForm(
+                initial={"address": self.request.GET.get("address", "")[:254], "language": get_language()}
+            ),
+        )
+        return context
+
+    def post(self, request):
+        form = AddressRequestForm(request.POST)
+        if form.is_valid():
+            try:
+                created = services.address_request_create(
+                    address=form.cleaned_data["address"],
+                    kind=form.cleaned_data["kind"],
+                    actor=request.user,
+                    channel=form.cleaned_data["channel"],
+                    details=form.cleaned_data["details"],
+                    language=form.cleaned_data["language"],
+                )
+                return redirect("dsar_admin:detail", created.pk)
+            except ValidationError as exc:
+                form.add_error(None, exc)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
@@ -143,12 +187,37 @@ def _note(request, item, forms) -> None:
     messages.success(request, _("The note is added to the history."))
 
 
-def _export(request, item, forms) -> None:
+def _export(request, item, forms):
+    if item.is_about_address:  # no account to attach a ZIP to: the JSON goes straight to the DPO
+        payload = services.address_export(request=item, actor=request.user)
+        response = HttpResponse(
+            json.dumps(payload, indent=2, ensure_ascii=False, default=str),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="request-{item.pk}.json"'
+        return response
     services.request_run_export(request=item, actor=request.user)
     messages.success(request, _("The export is being built and attached to the request."))
 
 
 def _erase(request, item, forms) -> None:
+    if item.is_about_address:
+        report = services.address_erase(
+            request=item, actor=request.user, confirmation=request.POST.get("confirm_address", "")
+        )
+        if report is None:
+            messages.success(
+                request,
+                _(
+                    "Your approval is recorded. A second data protection officer must approve before anything is erased."
+                ),
+            )
+        else:
+            messages.success(
+                request,
+                _("The data about this address was erased and the request is completed. The report is attached."),
+            )
+        return
     report = services.request_run_erasure(
         request=item, actor=request.user, confirmation=request.POST.get("confirm_handle", "")
     )
@@ -202,6 +271,9 @@ ACTIONS = {
 }
 
 
+MEMBER_ONLY_ACTIONS = frozenset({"restrict", "lift", "rectify"})
+
+
 class RequestDetailView(ConsoleView):
     template_name = "dsar/admin/detail.html"
 
@@ -218,21 +290,27 @@ class RequestDetailView(ConsoleView):
         item.flag = urgency(item.left) if item.is_open else "closed"
         context.setdefault("extend_form", ExtendForm())
         context.setdefault("note_form", NoteForm())
-        context.setdefault(
-            "rectify_form",
-            RectifyForm(
-                initial={
-                    "first_name": item.member.first_name,
-                    "last_name": item.member.last_name,
-                    "email": item.member.email,
-                }
-            ),
-        )
+        if item.member is not None:
+            context.setdefault(
+                "rectify_form",
+                RectifyForm(
+                    initial={
+                        "first_name": item.member.first_name,
+                        "last_name": item.member.last_name,
+                        "email": item.member.email,
+                    }
+                ),
+            )
         context.setdefault("lift_form", LiftRestrictionForm())
+        if item.member is None:
+            report = selectors.erasure_report_of_request(request=item)
+            context.update(restrictions=[], address_found=selectors.address_found(request=item))
+        else:
+            report = selectors.erasure_report_of(member=item.member)
+            context.update(restrictions=selectors.restrictions_of(member=item.member))
         context.update(
-            restrictions=selectors.restrictions_of(member=item.member),
             history=selectors.request_history(request=item),
-            report=(report := selectors.erasure_report_of(member=item.member)),
+            report=report,
             report_recipients=selectors.erasure_recipients(report=report) if report else [],
             erasure_offered=self._erasure_offered(item),
             kinds=RequestKind,
@@ -242,8 +320,12 @@ class RequestDetailView(ConsoleView):
 
     def _erasure_offered(self, item) -> dict | None:
         """What the erasure form needs, or None when erasure is not (or no longer) possible."""
-        if item.kind != RequestKind.ERASURE or item.state != RequestState.IN_PROGRESS or item.member.erased_at:
+        if item.kind != RequestKind.ERASURE or item.state != RequestState.IN_PROGRESS:
             return None
+        if item.member is not None and item.member.erased_at:
+            return None
+        if item.origin == RequestOrigin.SELF_SERVICE and item.erase_after and item.erase_after > timezone.now():
+            return None  # the member may still cancel by signing in; the scheduled task erases after the grace period
         approvers = services.erasure_approvers(request=item)
         return {
             "second_approval": settings.DSAR_ERASURE_SECOND_APPROVAL,
@@ -259,11 +341,15 @@ class RequestDetailView(ConsoleView):
     def post(self, request, request_id):
         item = self._request(request_id)
         handler = ACTIONS.get(request.POST.get("action"))
+        if item.is_about_address and request.POST.get("action") in MEMBER_ONLY_ACTIONS:
+            handler = None  # restriction and rectification act on an account; a non-member has none
         forms = {}
         try:
             if handler is None:
                 raise ValidationError(_("Unknown action."))
-            handler(request, item, forms)
+            response = handler(request, item, forms)
+            if response is not None:  # a download (the export of a request about an address)
+                return response
         except InvalidTransition:
             messages.error(request, _("This step is not possible in the request's current state."))
         except ValidationError as exc:

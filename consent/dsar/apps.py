@@ -10,6 +10,7 @@ class DsarConfig(AppConfig):
     verbose_name = "Access requests"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
         from django.utils.translation import gettext_lazy as _
 
         from consent.dsar import notices
@@ -42,6 +43,7 @@ class DsarConfig(AppConfig):
         AUDIT_ACTIONS.setdefault("view_request", _("opened your access request, with your e-mail and name"))
         register_core_categories()
         _schedule()
+        user_logged_in.connect(_cancel_account_deletion, dispatch_uid="dsar.account_deletion.cancel")
 
 
 def _schedule():
@@ -51,6 +53,22 @@ def _schedule():
     from portal import schedule
 
     schedule.register("dsar.retention", task=tasks.retention_run, every=timedelta(days=1))
+    schedule.register("dsar.account_deletions", task=tasks.account_deletions_sweep, every=timedelta(minutes=15))
+
+
+def _cancel_account_deletion(sender, request, user, **kwargs):
+    """Signing in during the grace period of a self-service deletion cancels it (consent.dsar.services)."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    from consent.dsar.services import account_deletion_cancel
+
+    if account_deletion_cancel(member=user) is not None and request is not None:
+        messages.success(
+            request,
+            _("Welcome back! You signed in, so the deletion of your account is cancelled. We sent you an e-mail."),
+            fail_silently=True,  # a sign-in without the messages middleware (tests' force_login) still cancels
+        )
 
 
 # Strings of the "Your data" section that consent/templates/consent/privacy_centre.html shows; listed here so

@@ -15,8 +15,8 @@ from portal.models import User
 
 def seed(*, stdout) -> list[str]:
     """Three open requests of customer2, entered by the DPO (idempotent: skipped when any exist)."""
-    member = User.objects.filter(email="customer2@example.com").first()
-    dpo = User.objects.filter(email="dpo@example.com").first()
+    member = User.objects.with_email("customer2@example.com").first()
+    dpo = User.objects.with_email("dpo@example.com").first()
     if dpo is not None and not AuditEntry.objects.filter(subject=dpo, action=dpo_role.GRANTED).exists():
         # The shell's seed put the demo DPO into the role; that grant is audited like one in the back office.
         services.dpo_role_changed(user=dpo, actor=None, was_dpo=False)

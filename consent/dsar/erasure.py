@@ -18,9 +18,11 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib.sessions.models import Session
-from django.db import models
+from django.core.files.storage import default_storage
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -270,6 +272,12 @@ def account_anonymise(*, user) -> None:
     user.first_name = ""
     user.last_name = ""
     user.display_name = ""
+    user.bio = ""
+    user.public_profile = False
+    if user.avatar:
+        # The picture leaves storage once the erasure commits; an erased member shows the neutral one.
+        transaction.on_commit(partial(default_storage.delete, user.avatar.name))
+        user.avatar = ""
     user.handle = f"{DELETED}-{secrets.token_hex(4)}"
     user.set_unusable_password()
     user.erased_at = timezone.now()

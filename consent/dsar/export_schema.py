@@ -73,7 +73,10 @@ def _plain_field(field) -> dict:
     if isinstance(field, models.BinaryField):
         return {"type": "null", "$comment": "Binary values are left out of the export."}
     if isinstance(field, models.FileField):
-        return {"type": "string", "maxLength": field.max_length}
+        return {
+            "type": "string",
+            "$comment": "The file's path inside this ZIP (files/<category>/<name>), empty when there is none.",
+        }
     if is_free_text(field):
         return {
             "type": "string",
@@ -157,10 +160,13 @@ def _manifest_schema(version: str) -> dict:
     entry = {
         "type": "object",
         "properties": {
-            "name": {"type": "string", "pattern": r"^[a-z0-9_]+\.(json|csv|html)$"},
+            # Stored files the member gave (a profile picture) are under files/<category>/, as they were stored.
+            "name": {"type": "string", "pattern": r"^([a-z0-9_]+\.(json|csv|html)|files/[a-z0-9_]+/[A-Za-z0-9_.-]+)$"},
             "sha256": {"type": "string", "pattern": SHA256},
             "rows": {"type": ["integer", "null"], "minimum": 0},
-            "media_type": {"enum": [MEDIA_JSON, MEDIA_CSV, MEDIA_HTML]},
+            "media_type": {
+                "anyOf": [{"enum": [MEDIA_JSON, MEDIA_CSV, MEDIA_HTML]}, {"pattern": "^[a-z]+/[a-z0-9.+-]+$"}]
+            },
             "delimiter": {"enum": [",", ";"]},
         },
         "required": ["name", "sha256", "rows", "media_type"],

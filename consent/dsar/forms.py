@@ -1,6 +1,7 @@
 """Forms of the member-facing request pages and the DPO console."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from consent.dsar.models import RequestChannel, RequestKind
@@ -22,6 +23,16 @@ class PasswordConfirmForm(forms.Form):
         if not self.user or not self.user.check_password(password):
             raise forms.ValidationError(_("That is not your password."), code="password")
         return password
+
+
+class AccountDeletionForm(PasswordConfirmForm):
+    """Deleting one's own account: the password, and a tick that the summary above was read."""
+
+    understood = forms.BooleanField(
+        label=_("I understand that my account will be erased after the grace period unless I sign in before."),
+        error_messages={"required": _("Tick the box to confirm that you want to delete your account.")},
+    )
+    field_order = ["password", "understood"]
 
 
 class MemberRequestForm(PasswordConfirmForm):
@@ -50,6 +61,29 @@ class StaffRequestForm(forms.Form):
             (RequestChannel.LETTER, RequestChannel.LETTER.label),
         ],
     )
+    details = forms.CharField(label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AddressRequestForm(forms.Form):
+    """A request by letter or e-mail from someone who is not a member, about the data held for an address."""
+
+    address = forms.EmailField(
+        label=_("E-mail address the request is about"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(RequestKind.ACCESS, RequestKind.ACCESS.label), (RequestKind.ERASURE, RequestKind.ERASURE.label)],
+    )
+    channel = forms.ChoiceField(
+        label=_("Received by"),
+        choices=[
+            (RequestChannel.EMAIL, RequestChannel.EMAIL.label),
+            (RequestChannel.LETTER, RequestChannel.LETTER.label),
+        ],
+    )
+    language = forms.ChoiceField(label=_("Language of our answers"), choices=settings.LANGUAGES)
     details = forms.CharField(label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 

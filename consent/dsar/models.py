@@ -9,6 +9,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consent.keys import WRAP_AAD
+from portal.encrypted_fields import EncryptedEmailField
+from portal.key_rotation import register_sealed_column
+
 
 class ExportStatus(models.TextChoices):
     PENDING = "pending", _("being prepared")
@@ -73,14 +77,33 @@ class RequestChannel(models.TextChoices):
     LETTER = "letter", _("letter")
 
 
+class RequestOrigin(models.TextChoices):
+    REQUEST = "request", _("privacy request")
+    SELF_SERVICE = "self_service", _("self-service account deletion")
+
+
 class AccessRequest(models.Model):
     """A data-subject request the controller must answer within the legal deadline."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
+    # A request of someone who is not a member (e.g. an author of a mail to the intake) has no member
+    # but the address it is about; apps that hold data by address answer it (consent.dsar.address_sources).
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    requester_email = EncryptedEmailField(_("requester's e-mail address (not a member)"), max_length=254, blank=True)
+    requester_language = models.CharField(
+        _("language of the answers"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
     state = models.CharField(_("state"), max_length=20, choices=RequestState.choices, default=RequestState.RECEIVED)
     channel = models.CharField(_("received by"), max_length=10, choices=RequestChannel.choices)
+    # A member who deletes their own account in the account settings: erased at ``erase_after`` unless they
+    # sign in before (the grace period, ACCOUNT_DELETION_GRACE_DAYS).
+    origin = models.CharField(
+        _("origin"), max_length=20, choices=RequestOrigin.choices, default=RequestOrigin.REQUEST, db_index=True
+    )
+    erase_after = models.DateTimeField(_("erased after"), null=True, blank=True)
     details = models.TextField(_("details"), blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     due_on = models.DateField(_("due"))
@@ -110,6 +133,22 @@ class AccessRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state not in (RequestState.COMPLETED, RequestState.REJECTED, RequestState.WITHDRAWN)
+
+    @property
+    def is_about_address(self) -> bool:
+        """A request of someone who is not a member, answered from what the apps hold about their address."""
+        return self.member_id is None
+
+    @property
+    def deletion_status(self) -> str:
+        """A self-service deletion as the console names it: pending, cancelled, done or stopped ("" otherwise)."""
+        if self.origin != RequestOrigin.SELF_SERVICE:
+            return ""
+        return {
+            RequestState.COMPLETED: "done",
+            RequestState.WITHDRAWN: "cancelled",
+            RequestState.REJECTED: "stopped",
+        }.get(self.state, "pending")
 
     def days_left(self, today=None) -> int:
         today = today or timezone.localdate()
@@ -164,6 +203,8 @@ EVENT_LABELS = {
     "extended": _("Deadline extended"),
     "member_notified": _("Member notified"),
     "note": _("Note"),
+    "deletion_scheduled": _("Account deletion scheduled by the member"),
+    "deletion_cancelled": _("Account deletion cancelled: the member signed in"),
 }
 
 
@@ -185,7 +226,13 @@ class ErasureReport(models.Model):
     """What an erasure removed and what it kept under legal hold, with the reason (Art. 17, 19)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="erasure_report")
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="erasure_report"
+    )
+    # The erasure for an address (no member): the request it answered.
+    request = models.OneToOneField(
+        AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="address_erasure_report"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -258,6 +305,9 @@ class EvidenceKey(models.Model):
 
     def __str__(self):
         return f"evidence key {self.day.isoformat()}"
+
+
+register_sealed_column("dsar.EvidenceKey", "wrapped_key", aad=WRAP_AAD, binary=True)
 
 
 class RetentionPolicy(models.Model):

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from django.db.models import Case, DateField, F, When
+from django.utils import timezone
 
-from consent.dsar.models import AccessRequest, DataExport, ErasureReport, RequestEvent
+from consent.dsar.models import (
+    AccessRequest,
+    DataExport,
+    ErasureReport,
+    RequestEvent,
+    RequestKind,
+    RequestOrigin,
+    RequestState,
+)
 
 
 def exports_of(*, user):
@@ -15,8 +24,8 @@ def requests_of(*, user):
     return AccessRequest.objects.filter(member=user).order_by("-received_at")
 
 
-def console_requests(*, open_only: bool = True):
-    """Requests sorted by time left (the extended deadline counts when there is one)."""
+def console_requests(*, open_only: bool = True, origin: str = ""):
+    """Requests sorted by time left (the extended deadline counts when there is one); ``origin`` narrows them."""
     queryset = AccessRequest.objects.select_related("member", "assignee").annotate(
         deadline_on=Case(
             When(extended_due_on__isnull=False, then=F("extended_due_on")),
@@ -24,9 +33,32 @@ def console_requests(*, open_only: bool = True):
             output_field=DateField(),
         )
     )
+    if origin:
+        queryset = queryset.filter(origin=origin)
     if open_only:
         queryset = queryset.filter(state__in=("received", "identity_unverified", "verified", "in_progress"))
     return queryset.order_by("deadline_on", "received_at")
+
+
+def account_deletion_pending(*, member) -> AccessRequest | None:
+    """The member's self-service deletion waiting for its grace period to end, if any."""
+    return AccessRequest.objects.filter(
+        member_id=member.pk, origin=RequestOrigin.SELF_SERVICE, kind=RequestKind.ERASURE, state=RequestState.IN_PROGRESS
+    ).first()
+
+
+def account_deletions_due(*, now=None) -> list:
+    """Ids of the self-service deletions whose grace period is over."""
+    return list(
+        AccessRequest.objects.filter(
+            origin=RequestOrigin.SELF_SERVICE,
+            kind=RequestKind.ERASURE,
+            state=RequestState.IN_PROGRESS,
+            erase_after__lte=now or timezone.now(),
+        )
+        .order_by("erase_after")
+        .values_list("pk", flat=True)
+    )
 
 
 def request_history(*, request):
@@ -35,6 +67,20 @@ def request_history(*, request):
 
 def erasure_report_of(*, member):
     return ErasureReport.objects.filter(member=member).first()
+
+
+def erasure_report_of_request(*, request):
+    """The report of an erasure for an address (a request of someone who is not a member)."""
+    return ErasureReport.objects.filter(request=request).first()
+
+
+def address_found(*, request) -> list[dict]:
+    """What each app holds about the address of a non-member's request (shown before export or erasure)."""
+    from consent.dsar import address_sources
+
+    if request.member_id is not None:
+        return []
+    return address_sources.found(request.requester_email)
 
 
 def retention_overview(*, runs, now=None) -> list[dict]:

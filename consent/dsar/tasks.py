@@ -44,6 +44,27 @@ def retention_run_requested(*, run_id: int) -> dict:
     return {"run": run_id, "results": run.results if run is not None else "already finished"}
 
 
+@task(queue_name="privacy")
+def account_deletions_sweep() -> list[str]:
+    """Regularly: erase each self-service account deletion whose grace period is over (one task each)."""
+    from consent.dsar.selectors import account_deletions_due
+    from portal.events import enqueue_on_commit
+
+    due = [str(pk) for pk in account_deletions_due()]
+    for request_id in due:
+        enqueue_on_commit(account_deletion_erase, request_id=request_id)
+    return due
+
+
+@task(queue_name="privacy")
+def account_deletion_erase(*, request_id: str) -> str:
+    """Erase one self-service deletion's account, unless it was cancelled or is not due yet."""
+    from consent.dsar.services import account_deletion_run
+
+    report = account_deletion_run(request_id=request_id)
+    return str(report.pk) if report is not None else "nothing to do"
+
+
 @task(queue_name="email")
 def send_inactivity_warning(*, warning_id: int) -> bool:
     """Tell a long-inactive member, in their language, that their account goes unless they sign in."""

@@ -10,4 +10,6 @@ urlpatterns = [
     path("exports/<uuid:export_id>/", views.export_download, name="export_download"),
     path("<uuid:request_id>/withdraw/", views.request_withdraw, name="withdraw"),
     path("<uuid:request_id>/verify/", views.verify, name="verify"),
+    path("delete-account/", views.account_delete, name="account_delete"),
+    path("delete-account/done/", views.account_delete_done, name="account_delete_done"),
 ]

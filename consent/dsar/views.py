@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
@@ -12,10 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consent.dsar import permissions, selectors, services
-from consent.dsar.forms import CodeForm, MemberRequestForm, PasswordConfirmForm
+from consent.dsar.forms import AccountDeletionForm, CodeForm, MemberRequestForm, PasswordConfirmForm
 from consent.dsar.models import AccessRequest
 from consent.dsar.requests import InvalidTransition
-from portal.ratelimit import RateLimited, hit
+from portal.ratelimit import RateLimited, hit, is_limited
+from portal.roles import is_staff_member
 
 
 def _page(request, *, export_form=None, request_form=None, status=200):
@@ -106,4 +109,58 @@ def verify(request, request_id):
         except ValidationError:
             result = services.CodeResult.EXPIRED
     status = 200 if result in (None, services.CodeResult.OK) else 400
-    return render(request, "dsar/verify.html", {"form": form, "result": result}, status=status)
+    return render(
+        request,
+        "dsar/verify.html",
+        {"form": form, "result": result, "about_address": found.member_id is None},
+        status=status,
+    )
+
+
+def _deletion_page(request, form, *, status=200, limited=False):
+    context = {
+        "form": form,
+        "limited": limited,
+        "grace_days": settings.ACCOUNT_DELETION_GRACE_DAYS,
+        "is_staff": is_staff_member(request.user),
+    }
+    return render(request, "dsar/account_delete.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request):
+    """What deleting the account does, then password and a tick: locked at once, erased after the grace period."""
+    user = request.user
+    if request.method == "GET":
+        return _deletion_page(request, AccountDeletionForm(user=user))
+    # Wrong passwords count like failed logins, per account, so a stolen session cannot guess its way through.
+    limit_key = f"dsar-delete-password:{user.pk}"
+    limits = {"limit": settings.LOGIN_FAILURE_LIMIT, "window": settings.LOGIN_LOCKOUT_SECONDS}
+    form = AccountDeletionForm(request.POST, user=user)
+    if is_limited(limit_key, **limits):
+        return _deletion_page(request, AccountDeletionForm(user=user), status=429, limited=True)
+    if not form.is_valid():
+        if form.has_error("password"):
+            try:
+                hit(limit_key, **limits)
+            except RateLimited:
+                pass  # the next attempt is refused before the password is checked
+        return _deletion_page(request, form, status=400)
+    try:
+        deletion = services.account_deletion_request(member=user)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _deletion_page(request, form, status=400)
+    logout(request)  # the service ended every stored session; this one's cookie goes too
+    messages.success(
+        request,
+        _("Your account is locked and will be erased on %(date)s.")
+        % {"date": formats.date_format(deletion.erase_after, "DATE_FORMAT")},
+    )
+    return redirect("consent:dsar:account_delete_done")
+
+
+def account_delete_done(request):
+    """Public on purpose: the member has just been signed out everywhere."""
+    return render(request, "dsar/account_delete_done.html", {"grace_days": settings.ACCOUNT_DELETION_GRACE_DAYS})

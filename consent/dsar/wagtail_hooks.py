@@ -14,6 +14,7 @@ admin_patterns = (
     [
         path("", admin_views.RequestListView.as_view(), name="console"),
         path("new/", admin_views.RequestCreateView.as_view(), name="create"),
+        path("new/address/", admin_views.AddressRequestCreateView.as_view(), name="create_address"),
         path("<uuid:request_id>/", admin_views.RequestDetailView.as_view(), name="detail"),
         path("retention/", admin_views.RetentionView.as_view(), name="retention"),
         path("retention/<str:code>/", admin_views.RetentionPolicyView.as_view(), name="retention_policy"),

@@ -31,7 +31,7 @@ from crm.services.delivery import (
 from crm.services.demo_receiver import demo_receipt_record, demo_status_report, demo_task_complete
 from crm.services.leases import LEASABLE_STATES, LEASE, SEND_RELATED, _lease
 from crm.services.outbox import OPEN_STATES, enqueue_delivery
-from crm.services.redaction import consent_changed, erased_members_redact, member_redact
+from crm.services.redaction import consent_changed, erased_members_redact, member_redact, outside_cards_erase
 from crm.services.staff_actions import (
     card_answered,
     card_claim,
@@ -77,6 +77,7 @@ __all__ = [
     "normalise_tag",
     "outside_card_create",
     "outside_cards_delete",
+    "outside_cards_erase",
     "tag_rule_save",
     "outbox_deliver",
     "outbox_drain",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 
 from crm import payloads
-from crm.models import InterestCard, OutboxKind, OutboxMessage, OutboxState
+from crm.models import MEMBER_SOURCES, InterestCard, OutboxKind, OutboxMessage, OutboxState
 from crm.services.outbox import OPEN_STATES, _queue
 
 
@@ -56,3 +57,36 @@ def consent_changed(*, user_id: int, purpose: str, state: str) -> int:
     if purpose != payloads.PURPOSE or state == "granted":
         return 0
     return member_redact(user_id=user_id)
+
+
+def outside_cards_erase(*, card_ids: list[int], report_id) -> int:
+    """An outside author is erased (a request for their address): their cards lose what names them and
+    every CRM that received one is asked to redact its copy through the outbox, retried until acknowledged.
+
+    Title, text, author, reply and the link to the source go; the card stays as the CRM task's
+    counterpart, marked with the erasure report (which lists each CRM's answer). A delivery not sent yet
+    is dropped, so the CRM never receives the card; what was sent (its payload named the author) goes
+    too. A send in flight is left to finish: the card's mark makes the outbox sweep redact it after.
+    Only cards of outside sources are touched; returns how many were erased.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            InterestCard.objects.filter(pk__in=card_ids)
+            .exclude(source_type__in=MEMBER_SOURCES)
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(card_id__in=ids, kind=OutboxKind.UPSERT).exclude(
+            state=OutboxState.SENDING
+        ).delete()
+        InterestCard.objects.filter(pk__in=ids).update(
+            title="(erased)",
+            text="",
+            outside_author="",
+            reply_text="",
+            source_url=F("reply_url"),
+            erasure_report_id=report_id,
+            updated_at=now,
+        )
+        _redact_erased()
+    return len(ids)

@@ -26,15 +26,17 @@ SECRET_KEY = env_str("SECRET_KEY", "")
 PSEUDONYM_KEYS = env_str("PSEUDONYM_KEYS", "")  # "version:key,...", highest version current
 RECEIPT_SIGNING_KEY = env_str("RECEIPT_SIGNING_KEY", "")
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
+BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "")  # HMAC key of the blind indexes over encrypted e-mail addresses
 
 
 def keys_checked(*, development: bool) -> dict[str, str]:
-    """The four keys above, completed from var/keys.json in development and refused when weak in production."""
+    """The keys above, completed from var/keys.json in development and refused when weak in production."""
     declared = {
         "SECRET_KEY": SECRET_KEY,
         "PSEUDONYM_KEYS": PSEUDONYM_KEYS,
         "RECEIPT_SIGNING_KEY": RECEIPT_SIGNING_KEY,
         "FIELD_ENCRYPTION_KEY": FIELD_ENCRYPTION_KEY,
+        "BLIND_INDEX_KEY": BLIND_INDEX_KEY,
     }
     return load_keys(debug=development, var_dir=VAR_DIR, environ=declared)
 
@@ -67,7 +69,7 @@ INSTALLED_APPS = [
     "wagtail.locales",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "portal.users_app.WagtailUsersConfig",  # wagtail.users with views for encrypted addresses (portal.users_admin)
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -150,11 +152,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + IMMEDIATE lets the web process and the task worker share one file safely.
+    # WAL + IMMEDIATE lets the web process and the task worker share one file safely. secure_delete zeroes
+    # what an update or a deletion frees, so an erased or re-encrypted value does not linger in the file.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA optimize=0x10002;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON; PRAGMA optimize=0x10002;"
+        ),
     }
 DATABASE_POOL = env_bool("DATABASE_POOL", DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
@@ -255,6 +260,9 @@ AUTHENTICATION_BACKENDS = [
     "portal.auth_backends.PortalModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# The address is encrypted at rest, so its column cannot be unique; its blind index (email_index) is, and the
+# manager's get_by_natural_key looks it up there (portal.encrypted_fields).
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous visitors get no object permissions
 GUARDIAN_MONKEY_PATCH_USER = False
 LOGIN_URL = "login"
@@ -344,12 +352,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# Largest profile picture a member may upload (portal.avatars); it is stored re-encoded at 256 px, much smaller.
+AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Wagtail ------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = env_str("PORTAL_NAME", "Community")
 WAGTAIL_PAGE_MODEL = "wagtailcore.Page"  # Wagtail's default, declared because migrations name the page model through it
 WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL
+# The back office's "forgot password" finds the account through the blind index (addresses are encrypted).
+WAGTAILADMIN_USER_PASSWORD_RESET_FORM = "portal.users_admin.AdminPasswordResetForm"
 # PostgreSQL's text search configuration: the stemming and stop words of the content's language
 # (SQLite's full-text search has neither). Changing it needs `manage.py update_index`.
 WAGTAILSEARCH_BACKENDS = {
@@ -368,6 +380,8 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 # The last approval of a page's workflow publishes it; approvers need no publish permission (portal.workflows).
 WAGTAIL_FINISH_WORKFLOW_ACTION = "portal.workflows.publish_approved"
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
+# No Gravatar: the back office shows the member's own picture or the generated one (portal.wagtail_hooks).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Security (production adds HTTPS-only cookies, HSTS and the SSL redirect) ----------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -384,7 +398,7 @@ CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/admin/"],
     "DIRECTIVES": {
         "default-src": [SELF],
-        "img-src": [SELF, "data:", "https:"],
+        "img-src": [SELF, "data:", "blob:"],  # no third-party image: readers never call out (issue 17)
         "style-src": [SELF, NONCE],
         "script-src": [SELF, NONCE],
         "connect-src": [SELF, "ws:", "wss:"],
@@ -400,6 +414,11 @@ CONTENT_SECURITY_POLICY = {
 # Regions whose national phone formats ("030 1234567", "(415) 555-0132") are recognised; numbers
 # written with +<country code> or 00<country code> are recognised for every country.
 PII_PHONE_REGIONS = env_list("PII_PHONE_REGIONS", "DE,AT,CH,GB,US")
+# Drafts of replies and questions (kept on the server while a member writes) are removed this many
+# days after their last change; the DPO can change the period in the retention settings.
+DRAFT_RETENTION_DAYS = env_int("DRAFT_RETENTION_DAYS", 30)
+# Largest image a member may upload into a post (bytes); a larger upload is refused before it is read.
+POST_IMAGE_MAX_BYTES = env_int("POST_IMAGE_MAX_BYTES", 5 * 1024 * 1024)
 
 # --- Privacy core: the controller named in receipts and the record of processing -------
 CONSENT_CONTROLLER = env_str("CONSENT_CONTROLLER", WAGTAIL_SITE_NAME)
@@ -426,12 +445,17 @@ RECEIPT_RETIRED_PUBLIC_KEYS = env_list("RECEIPT_RETIRED_PUBLIC_KEYS", "")
 DSAR_INACTIVE_GRACE_DAYS = env_int("DSAR_INACTIVE_GRACE_DAYS", 30)
 # Erasure from the DPO console waits for a second, different DPO's approval (four-eyes principle).
 DSAR_ERASURE_SECOND_APPROVAL = env_bool("DSAR_ERASURE_SECOND_APPROVAL", False)
+# A member who deletes their own account is erased this many days later; signing in before cancels it.
+ACCOUNT_DELETION_GRACE_DAYS = env_int("ACCOUNT_DELETION_GRACE_DAYS", 7)
 
 # --- Live chat ------------------------------------------------------------------------
 CHAT_CONNECTION_FRAMES = env_int("CHAT_CONNECTION_FRAMES", 20)  # frames per socket and window
 CHAT_CONNECTION_WINDOW = env_float("CHAT_CONNECTION_WINDOW", 10.0)  # seconds
 CHAT_MEMBER_MESSAGES_PER_MINUTE = env_int("CHAT_MEMBER_MESSAGES_PER_MINUTE", 30)
 CHAT_STARTS_PER_HOUR = env_int("CHAT_STARTS_PER_HOUR", 10)
+# How sure the chat help bot must be (0..1: the share of the question's words a KB article or accepted answer
+# covers, title words counting fully) before it offers that answer; below it the member goes to a person.
+CHAT_BOT_MIN_SCORE = env_float("CHAT_BOT_MIN_SCORE", 0.6)
 CHAT_TRANSCRIPT_RETENTION_DAYS = env_int("CHAT_TRANSCRIPT_RETENTION_DAYS", 30)
 CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS = env_int("CHAT_TRANSCRIPT_CONSENTED_RETENTION_DAYS", 365)
 

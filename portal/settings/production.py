@@ -16,6 +16,7 @@ SECRET_KEY = _keys["SECRET_KEY"]
 PSEUDONYM_KEYS = _keys["PSEUDONYM_KEYS"]
 RECEIPT_SIGNING_KEY = _keys["RECEIPT_SIGNING_KEY"]
 FIELD_ENCRYPTION_KEY = _keys["FIELD_ENCRYPTION_KEY"]
+BLIND_INDEX_KEY = _keys["BLIND_INDEX_KEY"]
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 

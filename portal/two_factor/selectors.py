@@ -33,5 +33,5 @@ def staff_accounts_with_second_factor():
             has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         )
         .distinct()
-        .order_by("email")
+        .order_by("handle", "pk")  # addresses are encrypted at rest: the database cannot sort them
     )

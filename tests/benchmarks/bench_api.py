@@ -23,7 +23,7 @@ def _seed():
         [User(email=f"bench-api-{i}@example.com", handle=f"bench-api-{i}", password="!") for i in range(MEMBERS)],
         batch_size=1000,
     )
-    members = list(User.objects.filter(email__startswith="bench-api-").order_by("pk").values_list("pk", flat=True))
+    members = list(User.objects.filter(handle__startswith="bench-api-").order_by("pk").values_list("pk", flat=True))
     forum = Forum.objects.create(name="API bench", slug="api-bench")
     Thread.objects.bulk_create(
         [

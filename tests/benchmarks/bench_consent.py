@@ -19,9 +19,7 @@ EVENTS = 100_000
 def _member(email: str):
     from portal.models import User
 
-    return User.objects.filter(email=email).first() or User.objects.create_user(
-        email=email, password="bench-password-1"
-    )
+    return User.objects.with_email(email).first() or User.objects.create_user(email=email, password="bench-password-1")
 
 
 def _bulk_events(count: int) -> None:

@@ -102,7 +102,7 @@ def run(report) -> None:
         ],
         batch_size=2_000,
     )
-    members = list(User.objects.filter(email__startswith="bench-insight-").values_list("pk", flat=True))
+    members = list(User.objects.filter(handle__startswith="bench-insight-").values_list("pk", flat=True))
     forums = [
         Forum.objects.create(name=f"Bench forum {n}", slug=f"bench-insight-{n}", product=f"Product {n % 3}").pk
         for n in range(6)

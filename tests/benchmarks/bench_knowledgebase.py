@@ -64,7 +64,7 @@ def _seed_forum(rng):
     from ideas.models import Board, Idea
     from portal.models import User
 
-    author = User.objects.get(email="customer@example.com")
+    author = User.objects.with_email("customer@example.com").get()
     public = Forum.objects.create(name="Bench forum", slug="bench-forum", product="Acme Cloud")
     private = Forum.objects.create(name="Bench private", slug="bench-private", is_private=True)
     now = timezone.now()

@@ -1,7 +1,8 @@
 """`make bench`: run every tests/benchmarks/bench_*.py, print a table, write var/bench.json.
 
 Each module exposes ``run(report)``; ``report(name, value, unit="")`` records one figure.
-Benchmarks run against a fresh database of their own (PORTAL_VAR_DIR/bench or BENCH_DATABASE_URL)
+A fixed CPU workload is timed before and after (``machine.calibration_before_ms`` / ``_after_ms``):
+compare runs only when their calibrations agree. Benchmarks run against a fresh database of their own (PORTAL_VAR_DIR/bench or BENCH_DATABASE_URL)
 so they never touch the development data. On SQLite every module starts from the same freshly
 migrated file (and empty caches), so one module's rows never collide with another's.
 """
@@ -66,6 +67,9 @@ def main(argv: list[str]) -> int:
         units[name] = unit
         print(f"  {name:<42} {figures[name]:>12} {unit}", flush=True)
 
+    from tests.benchmarks.timing import calibration_ms
+
+    report("machine.calibration_before_ms", calibration_ms(), "ms")
     failed = []
     modules = sorted(p.stem for p in (ROOT / "tests" / "benchmarks").glob("bench_*.py"))
     for name in modules:
@@ -81,6 +85,7 @@ def main(argv: list[str]) -> int:
             failed.append(name)
         print(f"  ({time.perf_counter() - started:.1f}s)", flush=True)
 
+    report("machine.calibration_after_ms", calibration_ms(), "ms")
     out = var / "bench.json"
     previous = json.loads(out.read_text()) if out.exists() and only else {}
     previous.update(figures)

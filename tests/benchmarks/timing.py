@@ -40,3 +40,29 @@ def get_ok(client, url: str) -> Callable[[], object]:
         return response
 
     return call
+
+
+def calibration_ms(rounds: int = 7) -> float:
+    """The median time of a fixed CPU-bound piece of Python (hashing, dict and string work), in ms.
+
+    Printed before and after the benchmarks (``machine.calibration_*_ms``): on a shared, noisy
+    machine a run whose calibration moved is not comparable with one whose calibration held.
+    """
+    import hashlib
+
+    def work() -> None:
+        data = b"community" * 4096
+        digest = b""
+        for i in range(400):
+            digest = hashlib.sha256(data + digest).digest()
+        table = {}
+        for i in range(60_000):
+            table[f"key-{i % 5000}"] = table.get(f"key-{i % 5000}", 0) + i
+        sorted(table.items(), key=lambda item: item[1])
+
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)

@@ -97,6 +97,19 @@ MATRIX = [
         {"anonymous": L, "customer": 302, "another": 302, "moderator": 302, "no_access": N},
     ),
     ("get", "/forums/p/{R}/", None, dict.fromkeys(VIEWERS, 302)),
+    ("get", "/forums/p/{R}/fragment/", None, dict.fromkeys(VIEWERS, 200)),
+    (
+        "get",
+        "/forums/p/{PR}/fragment/",
+        None,
+        {"anonymous": N, "customer": 200, "another": 200, "moderator": 200, "no_access": N},
+    ),
+    (
+        "get",
+        "/forums/mentions/?q=a",
+        None,
+        {"anonymous": F, "customer": 200, "another": 200, "moderator": 200, "no_access": 200},
+    ),
     (
         "get",
         "/forums/p/{PR}/",
@@ -186,6 +199,45 @@ MATRIX = [
         "/forums/t/{P}/moderate/",
         {"action": "lock"},
         {"anonymous": L, "customer": F, "another": F, "moderator": 302, "no_access": N},
+    ),
+    # Watching, bookmarks, unread: members only, and never about what they cannot see.
+    (
+        "get",
+        "/forums/bookmarks/",
+        None,
+        {"anonymous": L, "customer": 200, "another": 200, "moderator": 200, "no_access": 200},
+    ),
+    ("get", "/forums/tag/nope/", None, dict.fromkeys(VIEWERS, N)),
+    ("get", "/forums/t/{T}/unread/", None, dict.fromkeys(VIEWERS, 302)),
+    (
+        "get",
+        "/forums/t/{P}/unread/",
+        None,
+        {"anonymous": N, "customer": 302, "another": 302, "moderator": 302, "no_access": N},
+    ),
+    (
+        "post",
+        "/forums/t/{P}/watch/",
+        {"level": "watching"},
+        {"anonymous": L, "customer": 302, "another": 302, "moderator": 302, "no_access": N},
+    ),
+    (
+        "post",
+        "/forums/beta/watch/",
+        {"level": "watching"},
+        {"anonymous": L, "customer": 302, "another": 302, "moderator": 302, "no_access": N},
+    ),
+    (
+        "post",
+        "/forums/t/{P}/bookmark/",
+        {},
+        {"anonymous": L, "customer": 302, "another": 302, "moderator": 302, "no_access": N},
+    ),
+    (
+        "post",
+        "/forums/p/{PR}/bookmark/",
+        {},
+        {"anonymous": L, "customer": 302, "another": 302, "moderator": 302, "no_access": N},
     ),
     (
         "post",

@@ -76,7 +76,7 @@ def test_seed_assigns_the_four_department_workflow_to_the_blog(home_page):
     assert [type(task) for task in tasks] == [DepartmentApprovalTask] * 4
     assert [[group.name for group in task.groups.all()] for task in tasks] == [[d] for d in DEPARTMENTS]
     for email, department in (("pm@example.com", "Product management"), ("pr@example.com", "PR")):
-        assert Group.objects.get(name=department).user_set.filter(email=email).exists()
+        assert Group.objects.get(name=department).user_set.with_email(email).exists()
     waiting = BlogPage.objects.get(slug=demo.WAITING_POST_SLUG)
     assert waiting.live is False
     assert waiting.current_workflow_task.name == "PR review"

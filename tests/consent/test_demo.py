@@ -16,7 +16,7 @@ def test_demo_history_is_created_once():
     seed_portal(stdout=None)
     seed(stdout=None)
     seed(stdout=None)
-    customer = User.objects.get(email="customer@example.com")
+    customer = User.objects.with_email("customer@example.com").get()
     assert [(e.purpose_code, e.kind) for e in history_for(user=customer)] == [
         ("crm_followup", "withdraw"),
         ("crm_followup", "grant"),

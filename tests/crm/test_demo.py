@@ -65,7 +65,7 @@ def test_keyword_rule_in_demo_tags_a_new_thread(demo_portal):
     from community.models import Forum
     from portal.models import User
 
-    customer = User.objects.get(email="customer2@example.com")
+    customer = User.objects.with_email("customer2@example.com").get()
     thread = community.thread_create(
         forum=Forum.objects.get(slug="acme-cloud"),
         author=customer,

@@ -185,7 +185,8 @@ def test_a_connection_from_before_the_migration_keeps_its_pseudonyms(
         name="Old CRM", kind="webhook", url="https://x.test/"
     )
     executor = MigrationExecutor(db_connection)
-    executor.migrate([node for node in executor.loader.graph.leaf_nodes() if node[0] == "crm"])
+    # Every app's leaves: going back to crm 0001 also unapplied the apps whose migrations depend on crm's.
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
     member, moderator = make_member(role=Role.CUSTOMER), make_member(role=Role.MODERATOR)
     before = pseudonym_for(member, "crm")

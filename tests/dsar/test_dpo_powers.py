@@ -90,6 +90,7 @@ def test_a_superuser_without_the_dpo_role_opens_no_dpo_page(client, administrato
     urls = [
         reverse("dsar_admin:console"),
         reverse("dsar_admin:create"),
+        reverse("dsar_admin:create_address"),
         reverse("dsar_admin:detail", args=[erasure_request.pk]),
         reverse("consent_admin:reidentify"),
     ]

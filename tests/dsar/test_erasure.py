@@ -141,8 +141,11 @@ def _seed(home_page, moderator, other_customer):
 
 
 def _identifiers(member) -> list[str]:
+    from portal.login_throttle import account_key
+
     return [
         member.email,
+        account_key(member.email),  # the blind index: the member's own row and the login failure records hold it
         member.handle,
         member.get_full_name(),
         "Quaxworth",

@@ -79,6 +79,8 @@ def test_export_holds_one_file_per_category_and_a_verifiable_manifest(customer, 
             "date_joined": customer.date_joined.isoformat(),
             "last_login": None,
             "email_confirmed_at": customer.email_confirmed_at.isoformat(),
+            "bio": "",
+            "avatar": "",
         }
     ]
     receipts = json.loads(archive.read("consent_receipts.json"))

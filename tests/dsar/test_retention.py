@@ -44,6 +44,8 @@ EVERY_CATEGORY = [
     "portal.unconfirmed_signups",
     "portal.inactive_accounts",
     "intake.cards",
+    "community.drafts",
+    "community.post_images",
 ]
 
 
@@ -72,9 +74,11 @@ def test_the_registry_covers_every_category_of_the_issue(db):
         "portal.unconfirmed_signups": 30,
         "portal.inactive_accounts": 1095,
         "intake.cards": 180,
+        "community.drafts": 30,
+        "community.post_images": 1,
     }
     assert all(policy.enabled and policy.updated_by is None for policy in policies.values())
-    assert RetentionPolicy.objects.count() == 7
+    assert RetentionPolicy.objects.count() == 9
 
 
 def test_one_daily_task_enforces_retention(db):

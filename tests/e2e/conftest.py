@@ -160,17 +160,94 @@ def live_server():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class OutsideRequests:
+    """Every page the browser tests load, and every request that left the live server's origin (issue 17).
+
+    No page may make a reader's browser call a third party (fonts, images, analytics, Gravatar, ...):
+    each browser context any test opens reports its requests and WebSocket connections here, and
+    ``_no_third_party_requests`` fails the test that caused one. Only the live server's origin,
+    ``data:`` and ``blob:`` are allowed.
+    """
+
+    def __init__(self):
+        self.origins: tuple[str, ...] = ()
+        self.pages: list[str] = []
+        self.found: list[tuple[str, str]] = []  # (url requested, page that requested it)
+
+    # Addresses tests open on purpose and that no page renders: test_community points a socket at the
+    # loopback discard port to simulate a dropped live connection.
+    DELIBERATELY_UNREACHABLE = ("ws://127.0.0.1:9/",)
+
+    def allowed(self, url: str) -> bool:
+        if url.startswith(("data:", "blob:", "about:")) or url in self.DELIBERATELY_UNREACHABLE:
+            return True
+        return any(url == origin or url.startswith(origin + "/") for origin in self.origins)
+
+    def watch(self, context) -> None:
+        def on_request(request):
+            if self.allowed(request.url):
+                return
+            try:
+                page = request.frame.url
+            except Exception:  # noqa: BLE001  (a worker's request has no frame)
+                page = "?"
+            self.found.append((request.url, page))
+
+        def on_response(response):
+            if response.request.resource_type == "document" and response.url not in self.pages:
+                self.pages.append(response.url)
+
+        def on_page(page):
+            page.on("websocket", lambda ws: None if self.allowed(ws.url) else self.found.append((ws.url, page.url)))
+
+        context.on("request", on_request)
+        context.on("response", on_response)
+        context.on("page", on_page)
+
+
+OUTSIDE = OutsideRequests()
+
+
 @pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
+def browser(live_server):
+    from playwright.sync_api import Browser, sync_playwright
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         raise RuntimeError("Debian's chromium is required for the browser tests: apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    host = live_server.url.split("://", 1)[1]
+    OUTSIDE.origins = (live_server.url, f"ws://{host}")
+    # Every context, however a test opens it (new_page, page.context.browser.new_context, browser.new_page).
+    original_context, original_page = Browser.new_context, Browser.new_page
+
+    def new_context(self, *args, **kwargs):
+        context = original_context(self, *args, **kwargs)
+        OUTSIDE.watch(context)
+        return context
+
+    def new_page(self, *args, **kwargs):
+        return new_context(self, *args, **kwargs).new_page()
+
+    Browser.new_context, Browser.new_page = new_context, new_page
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        Browser.new_context, Browser.new_page = original_context, original_page
+        if OUTSIDE.pages:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            (SCREENSHOTS / "pages_visited.txt").write_text("\n".join(OUTSIDE.pages) + "\n")
+
+
+@pytest.fixture(autouse=True)
+def _no_third_party_requests():
+    """Fails the test whose pages made the browser request anything outside the live server."""
+    OUTSIDE.found.clear()
+    yield
+    found, OUTSIDE.found[:] = list(OUTSIDE.found), []
+    assert not found, "requests to third parties (url, from page):\n" + "\n".join(f"{u}  <- {p}" for u, p in found)
 
 
 @pytest.fixture

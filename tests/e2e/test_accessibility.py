@@ -24,6 +24,9 @@ MEMBER_PAGES = [
     "/privacy/",
     "/account/",
     "/account/notifications/",
+    "/forums/bookmarks/",
+    "/forums/getting-started/ask/",  # the editor: "Add image", the draft status
+    "/privacy/requests/delete-account/",
     "/chat/",
 ]
 STAFF_PAGES = {
@@ -35,9 +38,22 @@ STAFF_PAGES = {
         "/chat/console/",
     ],
     "pm": ["/admin/ideas-review/"],
-    "dpo": ["/admin/access-requests/", "/admin/privacy/record/", "/admin/privacy/audit/"],
+    "dpo": [
+        "/admin/access-requests/",
+        "/admin/access-requests/?origin=self_service",
+        "/admin/access-requests/new/address/",
+        "/admin/privacy/record/",
+        "/admin/privacy/audit/",
+    ],
 }
-ANONYMOUS_PAGES = ["/", "/account/login/", "/account/signup/", "/forums/", "/blog/"]
+ANONYMOUS_PAGES = [
+    "/",
+    "/account/login/",
+    "/account/signup/",
+    "/forums/",
+    "/blog/",
+    "/privacy/requests/delete-account/done/",
+]
 
 
 def _audit(page) -> list[dict]:
@@ -99,4 +115,27 @@ def test_staff_pages_have_no_serious_violations(new_page, locale, role):
     page = new_page(locale=locale)
     login(page, f"{role}@example.com", f"{role}-demo-2026")
     found = _audit_pages(page, STAFF_PAGES[role])
+    assert not found, json.dumps(found, indent=1)
+
+
+@pytest.fixture(scope="module")
+def public_profile_handle(live_server):
+    """A member of its own with a live public_profile consent, a bio and a post (the demo accounts stay untouched)."""
+    out = live_server.shell(
+        "from django.contrib.auth.models import Group; from django.utils import timezone; "
+        "from consent.services import consent_grant; from portal.models import User; "
+        "u = User.objects.create_user(email='a11y.profile@example.com', password='a11y-profile-pass-1', "
+        "email_confirmed_at=timezone.now(), bio='Birdwatcher.'); "
+        "u.groups.add(Group.objects.get(name='Customer')); consent_grant(user=u, purpose='public_profile'); "
+        "print(u.handle)"
+    )
+    return out.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize("locale", ["en-GB", "de-DE"])
+def test_public_profile_page_has_no_serious_violations(new_page, locale, width, public_profile_handle):
+    """A member's public profile page, as a visitor: nothing serious or critical."""
+    page = new_page(locale=locale, width=width)
+    found = _audit_pages(page, [f"/members/{public_profile_handle}/"])
     assert not found, json.dumps(found, indent=1)

@@ -107,7 +107,7 @@ def test_the_dpo_re_identifies_verifies_the_ledger_and_reads_the_record(page, li
     pseudonym = live_server.shell(
         "from consent.pseudonyms import pseudonym_for; from crm.models import CrmConnection; "
         "from portal.models import User; connection = CrmConnection.objects.get(name='Demo CRM'); "
-        "print(pseudonym_for(User.objects.get(email='customer@example.com'), connection.pseudonym_domain))"
+        "print(pseudonym_for(User.objects.with_email('customer@example.com').get(), connection.pseudonym_domain))"
     ).split()[-1]
     as_user(page, "dpo@example.com", "dpo-demo-2026")
     page.goto("/admin/privacy/reidentify/")

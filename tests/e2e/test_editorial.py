@@ -32,14 +32,15 @@ def _languages_restored(live_server):
         _shell(
             live_server,
             "import json\nfrom portal.models import User\n"
-            f"print(json.dumps(dict(User.objects.filter(email__in={emails!r}).values_list('email', 'preferred_language'))))",
+            "print(json.dumps({e: u.preferred_language for e in "
+            f"{emails!r} if (u := User.objects.with_email(e).first())}}))",
         )
     )
     yield
     for email, language in before.items():
         _shell(
             live_server,
-            f"from portal.models import User\nUser.objects.filter(email={email!r}).update(preferred_language={language!r})",
+            f"from portal.models import User\nUser.objects.with_email({email!r}).update(preferred_language={language!r})",
         )
 
 
@@ -57,7 +58,7 @@ def _draft(live_server) -> str:
         "import datetime\n"
         "from community.models import BlogIndexPage, BlogPage\n"
         "from portal.models import User\n"
-        "editor = User.objects.get(email='editor@example.com')\n"
+        "editor = User.objects.with_email('editor@example.com').get()\n"
         "index = BlogIndexPage.objects.get(locale__language_code='en')\n"
         f"page = BlogPage(title='Shared dashboards', slug={SLUG!r}, date=datetime.date(2026, 10, 1),"
         " intro='Share a dashboard with your team.', author=editor, owner=editor, live=False,"
@@ -103,7 +104,7 @@ def test_a_post_goes_through_every_department(new_page, as_user, live_server, sc
     assert page_id.isdigit(), page_id
     _shell(
         live_server,
-        "from portal.models import User\nUser.objects.filter(email='pr@example.com').update(preferred_language='de')",
+        "from portal.models import User\nUser.objects.with_email('pr@example.com').update(preferred_language='de')",
     )
 
     editor = new_page()
@@ -158,7 +159,7 @@ def test_a_campaign_is_composed_tested_and_sent(new_page, as_user, live_server, 
         "from portal.models import OutgoingMail, User\n"
         "for email, language in (('customer@example.com', 'en'), ('customer2@example.com', 'de')):\n"
         "    with transaction.atomic():\n"
-        "        member = User.objects.get(email=email)\n"
+        "        member = User.objects.with_email(email).get()\n"
         "        member.preferred_language = language\n"
         "        member.save(update_fields=['preferred_language'])\n"
         "        services.consent_grant(user=member, purpose='newsletter')\n"
@@ -224,7 +225,7 @@ def test_a_campaign_is_composed_tested_and_sent(new_page, as_user, live_server, 
 
     _shell(
         live_server,
-        "from portal.models import User\nUser.objects.filter(email='editor@example.com').update(preferred_language='de')",
+        "from portal.models import User\nUser.objects.with_email('editor@example.com').update(preferred_language='de')",
     )
     german_view = new_page(locale="de-DE")
     as_user(german_view, *EDITOR)

@@ -105,9 +105,9 @@ def test_pm_merges_duplicate(new_page, live_server, as_user):
     """A PM merges a duplicate into the original in the console; its votes move there and it takes no more votes."""
     live_server.shell(
         "from ideas import services; from ideas.models import Board; from portal.models import User; "
-        "b = Board.objects.get(slug='acme-mobile'); a = User.objects.get(email='customer2@example.com'); "
+        "b = Board.objects.get(slug='acme-mobile'); a = User.objects.with_email('customer2@example.com').get(); "
         "d = services.idea_create(board=b, author=a, title='Work offline on the train', body=''); "
-        "services.vote_set(idea_id=d.pk, voter=User.objects.get(email='editor@example.com'), voted=True)"
+        "services.vote_set(idea_id=d.pk, voter=User.objects.with_email('editor@example.com').get(), voted=True)"
     )
     duplicate_id = _idea_id(live_server, "Work offline on the train")
     original_id = _idea_id(live_server, "Offline mode for the mobile app")

@@ -31,8 +31,8 @@ def test_staff_open_every_insight_view(
         live_server.shell(
             "from django.contrib.auth.models import Group; from django.utils import timezone; "
             "from portal.models import User; "
-            f"u, _ = User.objects.get_or_create(email={email!r}, defaults=dict(handle='insight-de-{who}', "
-            "preferred_language='de', email_confirmed_at=timezone.now())); "
+            f"u = User.objects.with_email({email!r}).first() or User.objects.create(email={email!r}, "
+            f"handle='insight-de-{who}', preferred_language='de', email_confirmed_at=timezone.now()); "
             f"u.set_password({password!r}); u.save(); u.groups.add(Group.objects.get(name={group!r}))"
         )
     page = new_page(locale=locale)

@@ -29,7 +29,7 @@ def dovecot():
 
 def _set_language(live_server, email: str, language: str) -> None:
     live_server.shell(
-        f"from portal.models import User; User.objects.filter(email={email!r}).update(preferred_language={language!r})"
+        f"from portal.models import User; User.objects.with_email({email!r}).update(preferred_language={language!r})"
     )
 
 

@@ -30,23 +30,23 @@ def replied(live_server):
         "forum = Forum.objects.filter(is_private=False).order_by('pk').first(); "
         f"thread = thread_create(forum=forum, author=u, title='{TITLE}', body='It stops at page 3 every time.'); "
         # A new member's first post waits for a moderator: approve it, as the moderation queue would.
-        "moderator = User.objects.get(email='moderator@example.com'); "
+        "moderator = User.objects.with_email('moderator@example.com').get(); "
         "first = thread.posts.get(); "
         "first.status == 'held' and post_approve(post=first, moderator=moderator); "
-        "other = User.objects.get(email='customer2@example.com'); "
+        "other = User.objects.with_email('customer2@example.com').get(); "
         "post_create(thread=thread, author=other, body='Try the export without the cover page.')"
     )
     handle = _printed(
         live_server.shell(
-            "from portal.models import User; print(User.objects.get(email='customer2@example.com').handle)"
+            "from portal.models import User; print(User.objects.with_email('customer2@example.com').get().handle)"
         )
     )
     deadline = time.monotonic() + 120  # the worker also works through what seed_demo queued
     while time.monotonic() < deadline:
         count = _printed(
             live_server.shell(
-                "from portal.models import Notification; "
-                f"print(Notification.objects.filter(recipient__email='{EMAIL}').count())"
+                "from portal.models import Notification, User; "
+                f"print(Notification.objects.filter(recipient=User.objects.with_email('{EMAIL}').get()).count())"
             )
         )
         if count == "1":
@@ -71,7 +71,7 @@ def test_the_reply_notification_reads_in_the_members_language(
 ):
     """The same stored notification reads German to a German reader and English to an English one, with a relative time."""
     live_server.shell(
-        f"from portal.models import User; User.objects.filter(email='{EMAIL}').update(preferred_language='{language}')"
+        f"from portal.models import User; User.objects.with_email('{EMAIL}').update(preferred_language='{language}')"
     )
     page = new_page(locale=locale)
     as_user(page, EMAIL, PASSWORD)

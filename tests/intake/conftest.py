@@ -13,6 +13,13 @@ from crm.models import ActionType, AssigneeStrategy, ConnectionKind, CrmConnecti
 from intake import services
 from intake.models import Mailbox, ProcessedAction, Security
 from portal.roles import Role
+from tests.crm.conftest import (  # noqa: F401  (a real webhook CRM on loopback, for the redaction tests)
+    crm_store,
+    receiver_factory,
+    signing_secret,
+    webhook_connection,
+    webhook_receiver,
+)
 from tests.factories import make_member
 from tests.intake.dovecot import Dovecot
 

@@ -258,3 +258,30 @@ def test_a_thousand_mails_each_become_one_card(dovecot, mailbox, settings):
     assert InterestCard.objects.count() == 1000
     assert IntakeMail.objects.values("message_id").distinct().count() == 1000
     assert dovecot.uids(criterion="UNSEEN") == []
+
+
+def test_a_poll_while_another_holds_the_mailbox_reads_nothing(dovecot, mailbox):
+    """Another poller's live lease: this poll reads and marks nothing; once the lease ran out, it reads."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    dovecot.append(mails.plain(n=1))
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        poll_owner="another-poller", poll_lease_until=timezone.now() + timedelta(minutes=1)
+    )
+
+    busy = services.mailbox_poll(mailbox=mailbox)
+
+    assert (busy.busy, busy.read, busy.error) == (True, 0, "")
+    assert IntakeMail.objects.count() == 0
+    assert len(dovecot.uids(criterion="UNSEEN")) == 1
+    assert Mailbox.objects.get(pk=mailbox.pk).last_polled_at is None  # the health panel shows the real polls only
+
+    Mailbox.objects.filter(pk=mailbox.pk).update(poll_lease_until=timezone.now() - timedelta(seconds=1))
+    result = services.mailbox_poll(mailbox=mailbox)
+
+    assert (result.busy, result.read, result.created) == (False, 1, 1)
+    assert dovecot.uids(criterion="UNSEEN") == []
+    mailbox.refresh_from_db()
+    assert (mailbox.poll_owner, mailbox.poll_lease_until) == ("", None)

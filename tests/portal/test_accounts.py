@@ -31,7 +31,7 @@ def test_signup_sends_a_real_email_and_the_link_confirms_the_account(
         response = signup(client)
     assert response.status_code == 302
     assert response.url == reverse("signup_done")
-    user = User.objects.get(email="new@example.com")
+    user = User.objects.with_email("new@example.com").get()
     assert user.email_confirmed_at is None
     assert HANDLE_RE.match(user.handle)
     assert list(user.groups.values_list("name", flat=True)) == [Role.CUSTOMER]
@@ -93,7 +93,7 @@ def test_signup_creates_no_second_account_and_refuses_mismatched_passwords(clien
 def test_tampered_or_stale_confirmation_link_is_refused(client):
     """A forged token or one for a changed address does not confirm anything."""
     signup(client)
-    user = User.objects.get(email="new@example.com")
+    user = User.objects.with_email("new@example.com").get()
     response = client.get(reverse("signup_confirm", args=["not-a-token"]))
     assert response.status_code == 400
     from portal.services import confirmation_token

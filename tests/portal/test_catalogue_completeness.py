@@ -100,7 +100,7 @@ def demo(db):
 
 
 def _as(client, email: str, language: str) -> None:
-    user = User.objects.get(email=email)
+    user = User.objects.with_email(email).get()
     User.objects.filter(pk=user.pk).update(preferred_language=language)
     client.force_login(user)
 

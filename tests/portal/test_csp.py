@@ -96,3 +96,11 @@ def test_site_templates_have_no_inline_style_attributes():
         if re.search(r"\sstyle=\"", template.read_text()):
             offenders.append(relative)
     assert offenders == []
+
+
+@pytest.mark.parametrize("path", ["/account/login/", "/forums/", "/"])
+def test_images_load_only_from_the_portal_itself(client, home_page, path):
+    """No third-party image anywhere (issue 17): img-src is the portal, inline data and blobs, on the site and in /admin/."""
+    site = directives(client.get(path)["Content-Security-Policy"])
+    assert site["img-src"] == ["'self'", "data:", "blob:"]
+    assert directives(CSP_ADMIN)["img-src"] == ["'self'", "data:", "blob:"]

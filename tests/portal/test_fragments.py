@@ -125,6 +125,7 @@ def test_csrf_token_is_filled_in_per_viewer_and_never_cached(db):
         author_id=99,
         viewer_is_author=False,
         viewer_marked_helpful=False,
+        viewer_bookmarked=False,
     )
     shared = {
         "viewer_authenticated": True,

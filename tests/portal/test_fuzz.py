@@ -484,7 +484,7 @@ async def _exchange(path: str, user, frames: list[str]) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_every_socket_and_frame_type_survives_hostile_frames():
-    """Deep nesting, huge frames, wrong types and NUL to the ping, thread, chat and console sockets."""
+    """Deep nesting, huge frames, wrong types and NUL to the ping, notification, thread, chat and console sockets."""
     from community.chat import services as chat_services
 
     config = ModerationSettings.load()
@@ -499,12 +499,13 @@ def test_every_socket_and_frame_type_survives_hostile_frames():
 
     routes = [
         ("/ws/ping/", None),
+        ("/ws/notifications/", member),
         (f"/ws/forums/threads/{thread.pk}/", member),
         ("/ws/chat/console/", moderator),
         (f"/ws/chat/{chat.pk}/", member),
         (f"/ws/chat/{chat.pk}/", moderator),
     ]
-    assert len(websocket_urlpatterns) == 4  # a new socket route must be added to ``routes``
+    assert len(websocket_urlpatterns) == 5  # a new socket route must be added to ``routes``
 
     @settings(FUZZ, max_examples=15)
     @given(route=st.sampled_from(routes), frames=_frames())

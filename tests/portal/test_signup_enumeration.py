@@ -52,7 +52,7 @@ def test_signup_answers_the_same_for_new_and_existing_addresses(client, customer
     assert new.status_code == existing.status_code == 200
     assert new.redirect_chain == existing.redirect_chain == [(reverse("signup_done"), 302)]
     assert page_without_tokens(new) == page_without_tokens(existing)
-    assert User.objects.filter(email__iexact=customer.email).count() == 1
+    assert User.objects.with_email(customer.email).count() == 1
 
 
 def test_signup_does_the_same_work_for_an_existing_address(client, customer, monkeypatch):

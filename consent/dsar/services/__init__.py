@@ -3,11 +3,18 @@
 Callers import from here (``from consent.dsar import services``); the submodules hold one concern each.
 """
 
+from consent.dsar.services.address_requests import (
+    ADDRESS_KINDS,
+    address_erase,
+    address_export,
+    address_request_create,
+)
 from consent.dsar.services.dpo_role import dpo_role_changed, dpo_role_grant, dpo_role_revoke
 from consent.dsar.services.erasure import (
     erasure_approvers,
     member_erase,
     member_erase_by_retention,
+    member_erase_self_service,
     request_run_erasure,
 )
 from consent.dsar.services.exports import (
@@ -31,6 +38,11 @@ from consent.dsar.services.requests import (
     request_withdraw,
 )
 from consent.dsar.services.restriction import request_restrict
+from consent.dsar.services.self_deletion import (
+    account_deletion_cancel,
+    account_deletion_request,
+    account_deletion_run,
+)
 from consent.dsar.services.verification import (
     CODE_ATTEMPTS,
     CODE_HOURS,
@@ -40,10 +52,17 @@ from consent.dsar.services.verification import (
 )
 
 __all__ = [
+    "ADDRESS_KINDS",
+    "address_erase",
+    "address_export",
+    "address_request_create",
     "CODE_ATTEMPTS",
     "CODE_HOURS",
     "EXPORT_DAYS",
     "AlreadyErased",
+    "account_deletion_cancel",
+    "account_deletion_request",
+    "account_deletion_run",
     "CodeResult",
     "dpo_role_changed",
     "dpo_role_grant",
@@ -57,6 +76,7 @@ __all__ = [
     "exports_purge_expired",
     "member_erase",
     "member_erase_by_retention",
+    "member_erase_self_service",
     "request_assign",
     "request_create",
     "request_extend",

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from consent import erasure_journal
-from consent.dsar import erasure
+from consent.dsar import address_sources, erasure
 from consent.dsar.events import member_erased
 from consent.dsar.export import exports_dir
 from consent.dsar.models import AccessRequest, DataExport, ErasureReport, RequestEvent, RequestKind
@@ -36,6 +36,11 @@ def member_erase_by_retention(*, member, reason: str) -> ErasureReport:
     return _erase(member=member, actor=None, reason=reason)
 
 
+def member_erase_self_service(*, member) -> ErasureReport:
+    """The member deleted their own account and the grace period is over (no one acts in person then)."""
+    return _erase(member=member, actor=None, reason="self-service account deletion after the grace period")
+
+
 def member_erase_replayed(*, member) -> ErasureReport:
     """Erase again an account the erasure journal names (after a backup restore brought it back)."""
     return _erase(member=member, actor=None, reason="replayed from the erasure journal after a restore", journal=False)
@@ -52,6 +57,8 @@ def _erase(*, member, actor, reason: str = "", journal: bool = True) -> ErasureR
         rewritten = erasure.rewrite_mentions(identifiers=identifiers, user=member)
         outcome = erasure.apply_rules(user=member, report_id=report_id)
         outcome.removed += rewritten
+        # Mails the member sent from outside the portal (e.g. to the intake's mailbox) are found by address.
+        outcome.removed += address_sources.erase(address=member.email, report_id=report_id)
         unlocked = account_unlock(email=member.email)  # failed-login records name the member by address
         if unlocked:
             outcome.removed.append({"model": "axes.AccessAttempt", "rows": unlocked, "action": "deleted"})

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consent.dsar.models import AccessRequest, RequestChannel, RequestEvent, RequestKind, RequestState
+from consent.dsar.address_mail import address_notice
+from consent.dsar.models import AccessRequest, RequestChannel, RequestEvent, RequestKind, RequestOrigin, RequestState
 from consent.dsar.permissions import can_manage_requests
 from consent.dsar.requests import check_transition, due_date, extended_due_date
 from portal.notifications import notification_send
@@ -54,6 +55,9 @@ def _move(request: AccessRequest, to: str, actor, note: str = "") -> AccessReque
 
 
 def _notify(request: AccessRequest, message: str, **params) -> None:
+    if request.member_id is None:  # not a member: the notice goes to the request's address
+        address_notice(request=request, message=message, params=params)
+        return
     notification_send(
         recipient=request.member,
         kind="privacy_request",
@@ -102,6 +106,10 @@ def request_transition(*, request: AccessRequest, to: str, actor, note: str = ""
     _require_dpo(actor)
     with transaction.atomic():
         request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+        if request.origin == RequestOrigin.SELF_SERVICE and to == S.COMPLETED:
+            raise ValidationError(
+                _("A self-service account deletion is completed by its erasure."), code="self_service"
+            )
         _move(request, to, actor, note)
         if to in (S.COMPLETED, S.REJECTED):
             _notify(request, "dsar.completed" if to == S.COMPLETED else "dsar.rejected", note=note)

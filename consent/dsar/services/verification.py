@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from consent.dsar.address_mail import address_mail_queue
 from consent.dsar.models import AccessRequest, VerificationCode
 from consent.dsar.services.requests import S, _event, _move, _require_dpo
 from portal.mail import mail_queue
@@ -49,9 +50,22 @@ def verification_send(*, request: AccessRequest, actor) -> AccessRequest:
 
 
 def _code_mail(request: AccessRequest, code: str) -> None:
-    """Mail the code to the address on the account (never to an address from the request), in the member's language."""
+    """Mail the code to the address on the account (never to an address from the request), in the member's language.
+
+    A requester who is not a member has no account: the code goes to the address the request is about,
+    so only whoever reads that mailbox can confirm it.
+    """
     member = request.member
     url = settings.PORTAL_BASE_URL + reverse("consent:dsar:verify", args=[request.pk])
+    if member is None:
+        with translation.override(request.requester_language or settings.LANGUAGE_CODE):
+            subject = _("Confirm your privacy request")
+            body = _(
+                "We received a privacy request about the data we hold for this e-mail address. If it was you, "
+                "enter this code within 24 hours: %(code)s\n\n%(url)s\n\nIf it was not you, ignore this message."
+            ) % {"code": code, "url": url}
+        address_mail_queue(address=request.requester_email, subject=str(subject), body=str(body))
+        return
     with translation.override(member.preferred_language):
         subject = _("Confirm your privacy request")
         body = _(

@@ -6,7 +6,10 @@ from portal.keys import production_values
 
 
 class Command(BaseCommand):
-    help = "Print new production keys (SECRET_KEY, PSEUDONYM_KEYS, RECEIPT_SIGNING_KEY, FIELD_ENCRYPTION_KEY)."
+    help = (
+        "Print new production keys (SECRET_KEY, PSEUDONYM_KEYS, RECEIPT_SIGNING_KEY, FIELD_ENCRYPTION_KEY, "
+        "BLIND_INDEX_KEY)."
+    )
 
     def handle(self, *args, **options):
         for name, value in production_values().items():

@@ -115,7 +115,16 @@
       li.className = "chat-line chat-line--" + message.kind;
       li.dataset.seq = String(message.seq);
       if (message.client_id) { li.dataset.clientId = message.client_id; }
-      if (message.kind !== "system") {
+      if (message.kind === "bot") {
+        var botAuthor = document.createElement("span");
+        botAuthor.className = "chat-line__author";
+        botAuthor.textContent = T.bot + " ";
+        var botTag = document.createElement("span");
+        botTag.className = "tag tag--bot";
+        botTag.textContent = T.automated;
+        botAuthor.appendChild(botTag);
+        li.appendChild(botAuthor);
+      } else if (message.kind !== "system") {
         var author = document.createElement("span");
         author.className = "chat-line__author";
         author.textContent = message.author ? (message.team ? message.author : "@" + message.author) : T.deleted;
@@ -130,21 +139,34 @@
       }
       var time = document.createElement("time");
       time.className = "chat-line__time muted";
-      var when = new Date(message.created_at);
       time.dateTime = message.created_at;
-      time.textContent = ("0" + when.getHours()).slice(-2) + ":" + ("0" + when.getMinutes()).slice(-2);
+      /* The server formats the time in the portal's zone, as on the lines it rendered into the page. */
+      time.textContent = message.time || "";
       li.appendChild(time);
       var body = document.createElement("div");
       body.className = "chat-line__body prose";
       body.innerHTML = message.html; /* sanitised on the server (Markdown + bleach) or escaped notice */
       li.appendChild(body);
-      if (message.kind !== "system") {
+      if (message.ask && role === "member" && botOpen(root.dataset.status)) { addFeedback(li, message.ask); }
+      if (message.kind !== "system" && message.kind !== "bot") {
         var state = document.createElement("span");
         state.className = "chat-line__state muted";
         setState(state, message.delivered);
         li.appendChild(state);
       }
       return li;
+    }
+
+    function botOpen(status) { return status === "bot" || status === "waiting"; }
+
+    /* "Did this solve it?" under a bot answer: the page's own form, so it also works without the socket. */
+    function addFeedback(li, answerId) {
+      var template = document.getElementById("bot-feedback-template");
+      if (!template) { return; }
+      var form = template.content.firstElementChild.cloneNode(true);
+      form.dataset.answer = String(answerId);
+      form.querySelector("input[name=answer]").value = String(answerId);
+      li.appendChild(form);
     }
 
     function show(message) {
@@ -160,7 +182,7 @@
       log.insertBefore(line, before);
       outbox = outbox.filter(function (item) { return item.client_id !== message.client_id; });
       if (message.seq > lastSeq) { lastSeq = message.seq; root.dataset.lastSeq = String(lastSeq); }
-      if (message.kind !== "system" && message.kind !== myKind) {
+      if (message.kind !== "system" && message.kind !== "bot" && message.kind !== myKind) {
         typingNode.textContent = "";
         socket.send({ type: "delivered", seq: lastSeq });
       }
@@ -176,7 +198,7 @@
     function applyState(state) {
       root.dataset.status = state.status;
       if (statusNode) { statusNode.textContent = (T.statuses || {})[state.status] || state.status; statusNode.dataset.status = state.status; }
-      var open = state.status === "waiting" || state.status === "active";
+      var open = state.status === "bot" || state.status === "waiting" || state.status === "active";
       var mine = role === "member" || (state.status === "active" && state.moderator_id === userId);
       if (form) { form.hidden = !(open && mine); }
       if (endedNode) { endedNode.hidden = open; }
@@ -184,6 +206,14 @@
       if (actions) { actions.hidden = !(open && (state.moderator_id === userId || !state.moderator_id)); }
       if (moderatorNode) { moderatorNode.textContent = state.moderator ? fmt(T.handled_by, state.moderator) : ""; }
       if (queueNode && state.status !== "waiting") { queueNode.hidden = true; }
+      /* Once a person has joined, the bot's offers and the waiting panel are no longer relevant. */
+      var botBar = document.getElementById("chat-bot-bar");
+      if (botBar) { botBar.hidden = state.status !== "bot"; }
+      var waitPanel = document.getElementById("chat-wait-panel");
+      if (waitPanel) { waitPanel.hidden = !botOpen(state.status); }
+      if (!botOpen(state.status)) {
+        log.querySelectorAll("[data-bot-feedback]").forEach(function (node) { node.remove(); });
+      }
       if (role === "member" && state.thread_offer && !document.getElementById("chat-offer")) { window.location.reload(); }
       if (role === "member" && state.thread_url) { window.location.assign(state.thread_url); }
     }
@@ -255,6 +285,9 @@
           break;
         case "queue":
           showQueue(frame.position);
+          break;
+        case "bot_feedback":
+          log.querySelectorAll('[data-bot-feedback][data-answer="' + frame.answer + '"]').forEach(function (node) { node.remove(); });
           break;
         case "delivered":
           log.querySelectorAll(".chat-line--" + frame.kind).forEach(function (li) {
