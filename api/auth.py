@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from api import services
-from consent.processors import may_process
+from consent.processors import erasure_in_progress, may_process
 from portal import ratelimit
 
 # The member's own client reading and writing the member's own data: it serves the member's request.
@@ -27,5 +27,8 @@ class TokenAuth(HttpBearer):
         ratelimit.hit(f"api:token:{api_token.pk}", limit=settings.API_RATE_LIMIT_PER_MINUTE, window=60)
         if api_token.is_personal and not may_process(api_token.user, PERSONAL_PROCESSOR):
             raise PermissionDenied(_("This account cannot use the API."))
+        if api_token.is_personal and erasure_in_progress(api_token.user):
+            # The account is locked while its deletion waits out the grace period; signing in cancels it.
+            raise PermissionDenied(_("This account is being deleted. Sign in on the website to cancel the deletion."))
         request.api_token = api_token
         return api_token

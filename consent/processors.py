@@ -118,6 +118,14 @@ def _standing(member) -> frozenset[str]:
     return memo[_STATE_KEY]
 
 
+def erasure_in_progress(member) -> bool:
+    """Is an erasure of the member under way (a DPO's, or a self-service deletion waiting out its grace period)?
+
+    Read from the same memoised standing as ``may_process``, so asking after it costs no query.
+    """
+    return bool(getattr(member, "pk", None)) and "erasure" in _standing(member)
+
+
 def standing_annotations(member_ref: str) -> dict:
     """The member's standing (at ``member_ref``) as annotations, so a hot path loads it with its row, not after."""
     from django.db.models import Exists, OuterRef

@@ -125,3 +125,19 @@ def test_integration_token_of_an_inactive_account_is_refused(client, administrat
     moderator.is_active = False
     moderator.save(update_fields=["is_active"])
     assert client.get("/api/v1/forums", **auth(secret)).status_code == 401
+
+
+def test_a_personal_token_is_refused_while_the_account_waits_to_be_deleted(client, customer, forum):
+    """Self-service deletion locks the account at once: its API tokens stop too, and work again once it is cancelled."""
+    from consent.dsar.services.self_deletion import account_deletion_cancel, account_deletion_request
+
+    secret = personal_token(customer)
+    assert client.get("/api/v1/forums", **auth(secret)).status_code == 200
+    account_deletion_request(member=customer)
+    refused = client.get("/api/v1/forums", **auth(secret))
+    assert refused.status_code == 403
+    assert refused["Content-Type"] == "application/problem+json"
+    assert "being deleted" in refused.json()["detail"]
+    account_deletion_cancel(member=customer)
+    customer.refresh_from_db()
+    assert client.get("/api/v1/forums", **auth(secret)).status_code == 200
