@@ -166,7 +166,7 @@ class OutsideRequests:
     No page may make a reader's browser call a third party (fonts, images, analytics, Gravatar, ...):
     each browser context any test opens reports its requests and WebSocket connections here, and
     ``_no_third_party_requests`` fails the test that caused one. Only the live server's origin,
-    ``data:`` and ``blob:`` are allowed.
+    ``data:``, ``blob:`` and local ``file:`` pages a test opens itself are allowed.
     """
 
     def __init__(self):
@@ -179,7 +179,8 @@ class OutsideRequests:
     DELIBERATELY_UNREACHABLE = ("ws://127.0.0.1:9/",)
 
     def allowed(self, url: str) -> bool:
-        if url.startswith(("data:", "blob:", "about:")) or url in self.DELIBERATELY_UNREACHABLE:
+        # file: is a local file a test opens on purpose (the export's index.html), no third party.
+        if url.startswith(("data:", "blob:", "about:", "file:")) or url in self.DELIBERATELY_UNREACHABLE:
             return True
         return any(url == origin or url.startswith(origin + "/") for origin in self.origins)
 

@@ -19,7 +19,7 @@ CASES = {
         "no": "No",
         "sorry": "Sorry it did not help.",
         "talk": "Talk to a person",
-        "queue": "Your place in the queue: 1",
+        "queue": re.compile(r"Your place in the queue: \d+"),  # other journeys may have left a chat waiting
         "take": "Take chat",
         "active": "Active",
         "reply": "I will look at your export now.",
@@ -33,7 +33,7 @@ CASES = {
         "no": "Nein",
         "sorry": "Schade, dass es nicht geholfen hat.",
         "talk": "Mit einer Person sprechen",
-        "queue": "Ihr Platz in der Warteschlange: 1",
+        "queue": re.compile(r"Ihr Platz in der Warteschlange: \d+"),
         "take": "Chat übernehmen",
         "active": "Aktiv",
         "reply": "Ich sehe mir Ihren Export jetzt an.",
