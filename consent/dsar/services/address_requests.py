@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from consent.dsar import address_sources
 from consent.dsar.models import AccessRequest, ErasureReport, RequestChannel, RequestKind
 from consent.dsar.requests import due_date
-from consent.dsar.services.erasure import ERASURE_APPROVED, erasure_approvers
+from consent.dsar.services.erasure import erasure_waits_for_second_approval
 from consent.dsar.services.requests import S, _event, _move, _notify, _require_dpo
 from consent.services import audit_record
 
@@ -108,17 +108,8 @@ def address_erase(*, request: AccessRequest, actor, confirmation: str) -> Erasur
             raise ValidationError(
                 _("The address does not match the request's address. Nothing was erased."), code="confirmation"
             )
-        if settings.DSAR_ERASURE_SECOND_APPROVAL:
-            approvers = set(erasure_approvers(request=request))
-            if actor.pk in approvers:
-                raise ValidationError(
-                    _("You have already approved this erasure; a second data protection officer must approve it."),
-                    code="same_approver",
-                )
-            if not approvers:
-                _event(request, actor, ERASURE_APPROVED)
-                audit_record(actor=actor, subject=None, action="erase_approve", target=f"request {request.pk}")
-                return None
+        if erasure_waits_for_second_approval(request, actor, subject=None, target=f"request {request.pk}"):
+            return None
         report_id = uuid.uuid4()
         removed = address_sources.erase(address=request.requester_email, report_id=report_id)
         report = ErasureReport.objects.create(

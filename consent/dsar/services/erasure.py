@@ -105,17 +105,8 @@ def request_run_erasure(*, request: AccessRequest, actor, confirmation: str) -> 
             raise ValidationError(
                 _("The handle does not match the member's handle. Nothing was erased."), code="confirmation"
             )
-        if settings.DSAR_ERASURE_SECOND_APPROVAL:
-            approvers = set(erasure_approvers(request=request))
-            if actor.pk in approvers:
-                raise ValidationError(
-                    _("You have already approved this erasure; a second data protection officer must approve it."),
-                    code="same_approver",
-                )
-            if not approvers:
-                _event(request, actor, ERASURE_APPROVED)
-                audit_record(actor=actor, subject=request.member, action="erase_approve")
-                return None
+        if erasure_waits_for_second_approval(request, actor, subject=request.member):
+            return None
         return member_erase(member=request.member, actor=actor)  # completes this request too
 
 
@@ -145,3 +136,23 @@ def erasure_approvers(*, request: AccessRequest) -> list[int]:
         .values_list("actor_id", flat=True)
         .distinct()
     )
+
+
+def erasure_waits_for_second_approval(request: AccessRequest, actor, *, subject, target: str = "") -> bool:
+    """With ``DSAR_ERASURE_SECOND_APPROVAL``: the first DPO's call records an approval (True: nothing erased yet).
+
+    The same DPO cannot approve twice; a second, different DPO's call goes on to erase (False).
+    """
+    if not settings.DSAR_ERASURE_SECOND_APPROVAL:
+        return False
+    approvers = set(erasure_approvers(request=request))
+    if actor.pk in approvers:
+        raise ValidationError(
+            _("You have already approved this erasure; a second data protection officer must approve it."),
+            code="same_approver",
+        )
+    if approvers:
+        return False
+    _event(request, actor, ERASURE_APPROVED)
+    audit_record(actor=actor, subject=subject, action="erase_approve", target=target)
+    return True
