@@ -8,6 +8,7 @@ REDIS_URL pointing at it, so killing Redis touches nothing else on the machine.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -239,7 +240,11 @@ def test_pages_login_and_replies_survive_a_stopped_redis_and_recover(portal_on_o
             await socket.close()
         return frame
 
-    assert "Live again after the restart of the cache server." in asyncio.run(live_reply())
+    # The socket names the new post; each page fetches it rendered for its own viewer (issue 17).
+    frame = json.loads(asyncio.run(live_reply()))
+    assert frame["type"] == "post" and set(frame) == {"type", "post_id"}
+    fragment = member.get(f"/forums/p/{frame['post_id']}/fragment/")
+    assert "Live again after the restart of the cache server." in fragment.json()["html"]
     log = portal_on_own_redis["log"].read_text()
     assert "Traceback" not in log, log[-4000:]
 

@@ -40,7 +40,7 @@ def endpoint(*, org: str, email: str, url: str) -> dict:
     from common.models import User
     from webhooks.models import WebhookEndpoint
 
-    creator = User.objects.with_email(email).get()
+    creator = User.objects.get(email=email)
     WebhookEndpoint.objects.filter(org_id=org).delete()
     hook = WebhookEndpoint.objects.create(
         org_id=org, url=url, events=["task.updated"], description="portal", created_by=creator
