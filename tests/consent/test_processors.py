@@ -53,6 +53,9 @@ STATES = ("free", "restricted", "objecting", "erasing")
 # What the member's own request or a duty owed to them needs goes on under a restriction: listed here
 # on purpose, so a processor that claims the exemption has to be named in a test first.
 SERVES_REQUEST = {"api.personal", "community.moderation_notices", "dsar.request_mail", "portal.account"}
+# The account is locked while its erasure runs (a self-service deletion's grace period): its own API
+# tokens stop too, although under a restriction they keep serving the member (api/auth.py).
+LOCKED_WHILE_ERASING = {"api.personal"}
 OPT_IN_LINK = re.compile(r"/privacy/confirm/(\S+)/")
 
 
@@ -373,6 +376,8 @@ def _traces(member, receiver) -> dict:
 def _expected(proc: processors.Processor, state: str) -> bool:
     if state == "free":
         return True
+    if state == "erasing" and proc.code in LOCKED_WHILE_ERASING:
+        return False
     if state in ("restricted", "erasing"):
         return proc.serves_request
     objected = (
