@@ -127,10 +127,15 @@ async def test_client_frames_get_an_error_and_change_nothing(push_only):
     await socket.disconnect()
 
 
-async def test_with_the_in_memory_layer_a_change_from_another_process_arrives_by_polling(monkeypatch):
+async def test_with_the_in_memory_layer_a_change_from_another_process_arrives_by_polling(monkeypatch, settings):
     """The task worker is another process: its group message cannot reach an in-memory layer, the poll does."""
+    from channels.layers import channel_layers
+
     from portal import events
 
+    # The in-memory layer whatever the run uses (the PostgreSQL run of CI has Redis, which needs no poll).
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    monkeypatch.setattr(channel_layers, "backends", {})
     monkeypatch.setattr(consumers, "LOCAL_LAYER_POLL_SECONDS", 0.1)
     member = await database_sync_to_async(make_member)()
     socket = _socket(member)
