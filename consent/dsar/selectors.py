@@ -40,13 +40,6 @@ def console_requests(*, open_only: bool = True, origin: str = ""):
     return queryset.order_by("deadline_on", "received_at")
 
 
-def account_deletion_pending(*, member) -> AccessRequest | None:
-    """The member's self-service deletion waiting for its grace period to end, if any."""
-    return AccessRequest.objects.filter(
-        member_id=member.pk, origin=RequestOrigin.SELF_SERVICE, kind=RequestKind.ERASURE, state=RequestState.IN_PROGRESS
-    ).first()
-
-
 def account_deletions_due(*, now=None) -> list:
     """Ids of the self-service deletions whose grace period is over."""
     return list(
