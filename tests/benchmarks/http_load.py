@@ -56,8 +56,8 @@ def _pinned(cpu: int, command: list[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *command] if shutil.which("taskset") and os.cpu_count() > 1 else command
 
 
-def _start(command: list[str], port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "LOG_LEVEL": "ERROR"}
+def _start(command: list[str], port: int, log: Path, extra_env: dict[str, str]) -> subprocess.Popen:
+    env = {**os.environ, "LOG_LEVEL": "ERROR", **extra_env}
     process = subprocess.Popen(
         _pinned(0, [part.format(port=port) for part in command]),
         cwd=ROOT,
@@ -90,9 +90,10 @@ def _wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
     return {"rps": rps, "p99_ms": float(p99.group(1)) * scale}
 
 
-def measure(report, *, pages: dict[str, str], cookie: str) -> None:
+def measure(report, *, pages: dict[str, str], cookie: str, env: dict[str, str] | None = None) -> None:
     """Report ``http.<page>.rps`` and ``http.<page>.p99_ms`` (Daphne, the shipped server) and the same
-    figures as ``http.<server>.<page>.*`` for every other installed server."""
+    figures as ``http.<server>.<page>.*`` for every other installed server; ``env`` adds settings
+    (environment variables) for the server processes."""
     if shutil.which("wrk") is None:
         print("  http: wrk is not installed (apt-get install wrk); HTTP figures not measured", flush=True)
         return
@@ -104,7 +105,7 @@ def measure(report, *, pages: dict[str, str], cookie: str) -> None:
             print(f"  http: {server} is not installed; not measured", flush=True)
             continue
         port = free_port()
-        process = _start(command, port, tmp / f"{server}.log")
+        process = _start(command, port, tmp / f"{server}.log", env or {})
         try:
             for page, path in pages.items():
                 url = f"http://127.0.0.1:{port}{path}"

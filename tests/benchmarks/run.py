@@ -2,9 +2,12 @@
 
 Each module exposes ``run(report)``; ``report(name, value, unit="")`` records one figure.
 A fixed CPU workload is timed before and after (``machine.calibration_before_ms`` / ``_after_ms``):
-compare runs only when their calibrations agree. Benchmarks run against a fresh database of their own (PORTAL_VAR_DIR/bench or BENCH_DATABASE_URL)
-so they never touch the development data. On SQLite every module starts from the same freshly
-migrated file (and empty caches), so one module's rows never collide with another's.
+compare runs only when their calibrations agree. Benchmarks run against a database of their own
+(var/bench/bench.sqlite3, or BENCH_DATABASE_URL for PostgreSQL) so they never touch the development
+data. Every module starts from the same freshly migrated database (and empty caches), so one
+module's rows never collide with another's: a copy of a migrated file on SQLite, a database
+created from a migrated template on PostgreSQL (BENCH_DATABASE_URL names a database the run
+drops and creates; never point it at one that holds anything).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.development")
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{db}"
+    postgres = _PostgresBench(os.environ["DATABASE_URL"]) if os.environ["DATABASE_URL"].startswith("postgres") else None
+    if postgres:
+        postgres.create()
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
     import django
 
@@ -46,17 +52,27 @@ def main(argv: list[str]) -> int:
     from django.db import connections
 
     template = bench_var / "bench.migrated.sqlite3"
-    isolated = not os.environ.get("BENCH_DATABASE_URL")
-    if isolated:
+
+    def disconnect() -> None:
         connections.close_all()
+        for connection in connections.all():
+            if hasattr(connection, "close_pool"):  # PostgreSQL's pool holds its connections open
+                connection.close_pool()
+
+    disconnect()
+    if postgres:
+        postgres.keep_as_template()
+    else:
         shutil.copyfile(db, template)
 
     def fresh_state() -> None:
         for alias, config in settings.CACHES.items():
             if config["BACKEND"].endswith("LocMemCache"):  # never flush a shared Redis
                 caches[alias].clear()
-        if isolated:
-            connections.close_all()
+        disconnect()
+        if postgres:
+            postgres.create(from_template=True)
+        else:
             shutil.copyfile(template, db)
 
     figures: dict[str, float] = {}
@@ -95,6 +111,41 @@ def main(argv: list[str]) -> int:
         print(f"{name:<44} {figures[name]:>12} {units[name]}")
     print(f"\nwritten to {out}")
     return 1 if failed else 0
+
+
+class _PostgresBench:
+    """The bench database on PostgreSQL: dropped and created empty, then per module from a migrated template."""
+
+    def __init__(self, url: str):
+        import dj_database_url
+
+        self.config = dj_database_url.parse(url)
+        self.name = self.config["NAME"]
+        self.template = f"{self.name}_migrated"
+
+    def _admin(self, *statements: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(
+            dbname="postgres",
+            host=self.config.get("HOST") or None,
+            port=self.config.get("PORT") or None,
+            user=self.config.get("USER") or None,
+            password=self.config.get("PASSWORD") or None,
+            autocommit=True,
+        ) as conn:
+            for statement in statements:
+                conn.execute(sql.SQL(statement).format(db=sql.Identifier(self.name), tpl=sql.Identifier(self.template)))
+
+    def create(self, *, from_template: bool = False) -> None:
+        self._admin(
+            "DROP DATABASE IF EXISTS {db} WITH (FORCE)",
+            "CREATE DATABASE {db} TEMPLATE {tpl}" if from_template else "CREATE DATABASE {db}",
+        )
+
+    def keep_as_template(self) -> None:
+        self._admin("DROP DATABASE IF EXISTS {tpl}", "CREATE DATABASE {tpl} TEMPLATE {db}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -66,3 +68,17 @@ def calibration_ms(rounds: int = 7) -> float:
         work()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+@contextlib.contextmanager
+def pinned(cpu: int = 1) -> Iterator[None]:
+    """Run the in-process client on one core (the review's method), leaving the other to the database."""
+    if not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)

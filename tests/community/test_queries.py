@@ -87,10 +87,11 @@ def test_forum_index_budget_for_a_member(rows, client, customer, django_assert_n
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_thread_list_budget_for_a_member(rows, client, forum, customer, django_assert_num_queries):
-    """Thread list: forum with permissions, threads with authors and tag labels; no COUNT (N+1 paging)."""
+    """Thread list: forum with permissions, the member's forum and tag watches, threads with authors, tag labels,
+    read positions and new counts; no COUNT (N+1 paging)."""
     _seed_threads(forum, customer, rows)
     client.force_login(customer)
-    with django_assert_num_queries(SHELL_MEMBER + 2):
+    with django_assert_num_queries(SHELL_MEMBER + 3):
         response = client.get("/forums/general/")
     assert response.status_code == 200
     assert len(response.context["threads"]) == min(rows, 25)
@@ -224,7 +225,7 @@ def test_a_deep_thread_list_page_costs_the_queries_of_page_one(
     settings.FORUM_THREADS_PER_PAGE = 10
     _seed_threads(forum, customer, 35)
     client.force_login(customer)
-    with django_assert_num_queries(SHELL_MEMBER + 2):
+    with django_assert_num_queries(SHELL_MEMBER + 3):
         response = client.get(f"/forums/general/?page={page}")
     assert response.status_code == 200
     assert len(response.context["threads"]) == 10

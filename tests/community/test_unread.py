@@ -175,41 +175,46 @@ def _reading_member(forum, threads, other):
     return member
 
 
-@pytest.mark.parametrize("rows", [5, 50])
-def test_thread_list_budget_with_unread_on_is_flat_in_rows(
-    rows, client, forum, customer, other_customer, django_assert_num_queries
+@pytest.mark.parametrize(("rows", "page", "shown_rows"), [(5, 1, 5), (50, 1, 25), (60, 3, 10)])
+def test_thread_list_budget_with_unread_on_is_flat_in_rows_and_pages(
+    rows, page, shown_rows, client, forum, customer, other_customer, django_assert_num_queries
 ):
-    """Forum (with the member's forum level) and threads (with levels and new counts) = shell + 2, at 5 or 50 rows."""
+    """Forum (with the member's forum level), the member's forum and tag watches, and threads (with read
+    positions, own levels and new counts) = shell + 3, at 5 or 50 rows and on a deep page."""
     threads = _seed_threads(forum, customer, rows)
     member = _reading_member(forum, threads, other_customer)
     client.force_login(member)
-    with django_assert_num_queries(SHELL_MEMBER + 2):
-        response = client.get(f"/forums/{forum.slug}/")
+    with django_assert_num_queries(SHELL_MEMBER + 3):
+        response = client.get(f"/forums/{forum.slug}/?page={page}")
     shown = response.context["threads"]
-    assert len(shown) == min(rows, 25)
+    assert len(shown) == shown_rows
     counts = {t.pk: t.viewer_new for t in shown}
-    assert counts.pop(threads[-1].pk) is None  # muted
+    if page == 1:
+        assert counts.pop(threads[-1].pk) is None  # muted
     assert set(counts.values()) == {1}
+    # Read every other thread: those count after the read position, the rest since the forum was tracked.
+    assert {t.viewer_level for t in shown if t.pk != threads[-1].pk} == {WatchLevel.WATCHING}
 
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_thread_list_with_warm_caches_is_within_six_queries(
     rows, client, forum, customer, other_customer, django_assert_max_num_queries
 ):
-    """Once site and brand are cached: session, user, staff-role check, forum, threads = 5 (the issue: at most 6)."""
+    """Once site and brand are cached: session, user, staff-role check, forum, the member's forum and tag
+    watches, threads = 6 (the issue: at most 6)."""
     threads = _seed_threads(forum, customer, rows)
     client.force_login(_reading_member(forum, threads, other_customer))
     client.get(f"/forums/{forum.slug}/")
     with django_assert_max_num_queries(6) as captured:
         client.get(f"/forums/{forum.slug}/")
-    assert len(captured) == 5
+    assert len(captured) == 6
 
 
 def test_tag_page_budget_with_unread_on(client, forum, customer, other_customer, django_assert_num_queries):
-    """Tag page: tag (with the member's level) and threads (with unread) = shell + 2."""
+    """Tag page: tag (with the member's level), the member's forum and tag watches and threads (with unread) = shell + 3."""
     threads = _seed_threads(forum, customer, 30)
     client.force_login(_reading_member(forum, threads, other_customer))
-    with django_assert_num_queries(SHELL_MEMBER + 2):
+    with django_assert_num_queries(SHELL_MEMBER + 3):
         response = client.get(f"/forums/tag/tag-{forum.slug}/")
     assert len(response.context["threads"]) == 25
 
