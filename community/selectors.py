@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
+    CharField,
     DateTimeField,
     Exists,
     F,
@@ -24,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import RawSQL
 from wagtail.search.backends import get_search_backend
 
 from community import permissions
@@ -599,54 +601,38 @@ class ViewerScope:
         )
         return cls(user=user, watches=tuple(rows))
 
-    def _covers(self, forum_id, tag_id) -> Q | Exists:
-        if forum_id is not None:
-            return Q(forum_id=forum_id)
-        return Exists(Thread.tags.through.objects.filter(thread_id=OuterRef("pk"), tag_id=tag_id))
-
     def annotate(self, qs: QuerySet[Thread]) -> QuerySet[Thread]:
         """``viewer_read`` (last post read, None: never visited), ``viewer_thread_level``, ``viewer_since``
-        (for a thread never visited: since when the member follows it) and ``viewer_new_count``."""
-        user = self.user
-        own = Watch.objects.filter(user=user, thread=OuterRef("pk"))
+        (for a thread never visited: since when the member follows it) and ``viewer_new_count``.
+
+        Written as SQL, like ``permissions._forum_ids``: the equivalent ORM expressions took ~2.5 ms
+        per page to compile, while the database answers these per-row index lookups in under 1 ms.
+        """
+        sql = _viewer_sql()
+        adapt = connection.ops.adapt_datetimefield_value
+        user_id = self.user.pk
+        read = (sql["read"], [user_id])
         # The earliest followed forum or tag watch covering the row: the first match in date order.
-        followed = sorted((w for w in self.watches if w[3] in FOLLOWED), key=lambda w: w[4])
-        scope_since = (
-            Case(
-                *(When(self._covers(forum_id, tag_id), then=Value(since)) for forum_id, tag_id, _, _, since in followed)
-            )
-            if followed
-            else Value(None, output_field=DateTimeField())
+        whens, when_params = [], []
+        for forum_id, tag_id, _slug, level, since in sorted(self.watches, key=lambda w: w[4]):
+            if level in FOLLOWED:
+                whens.append(sql["in_forum"] if forum_id is not None else sql["has_tag"])
+                when_params += [forum_id if forum_id is not None else tag_id, adapt(since)]
+        scope_since = f"CASE {' '.join(whens)} END" if whens else "NULL"
+        since = (
+            f"CASE WHEN {read[0]} IS NULL THEN COALESCE({sql['own_since']}, {scope_since}) END",
+            [*read[1], user_id, *FOLLOWED, *when_params],
         )
-        qs = qs.annotate(
-            viewer_read=Subquery(
-                ThreadRead.objects.filter(user=user, thread=OuterRef("pk")).values("last_read_post_id")[:1]
-            ),
-            viewer_thread_level=Subquery(own.values("level")[:1]),
+        new_count = (
+            sql["new_count"].format(read=read[0], since=since[0]),
+            [PostStatus.PUBLISHED, user_id, *read[1], *since[1]],
         )
-        qs = qs.annotate(
-            viewer_since=Case(
-                When(
-                    viewer_read__isnull=True,
-                    then=Coalesce(
-                        Subquery(own.filter(level__in=FOLLOWED).values("created_at")[:1]),
-                        scope_since,
-                        output_field=DateTimeField(),
-                    ),
-                ),
-                output_field=DateTimeField(),
-            )
+        return qs.annotate(
+            viewer_read=RawSQL(*read, output_field=IntegerField()),  # noqa: S611 (values are bound parameters)
+            viewer_thread_level=RawSQL(sql["own_level"], [user_id], output_field=CharField()),  # noqa: S611
+            viewer_since=RawSQL(*since, output_field=DateTimeField()),  # noqa: S611
+            viewer_new_count=RawSQL(*new_count, output_field=IntegerField()),  # noqa: S611
         )
-        new_posts = (
-            Post.objects.filter(thread=OuterRef("pk"), status=PostStatus.PUBLISHED)
-            .exclude(author_id=user.pk)
-            .filter(Q(pk__gt=OuterRef("viewer_read")) | Q(created_at__gt=OuterRef("viewer_since")))
-            .order_by()
-            .values("thread")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return qs.annotate(viewer_new_count=Subquery(new_posts, output_field=IntegerField()))
 
     def attach(self, threads: list[Thread]) -> None:
         """Set ``viewer_level`` (the thread's own choice, else what the forum and tag choices add up to:
@@ -670,7 +656,34 @@ class ViewerScope:
             thread.viewer_level = level
             if level not in FOLLOWED:
                 thread.viewer_since = None
-            thread.viewer_new = None if level == WatchLevel.MUTED else thread.viewer_new_count
+            thread.viewer_new = None if level == WatchLevel.MUTED else (thread.viewer_new_count or None)
+
+
+@functools.cache
+def _viewer_sql() -> dict[str, str]:
+    """The pieces of ``ViewerScope.annotate``, built once per process from the models' table names."""
+
+    def name(model, field: str | None = None) -> str:
+        table = connection.ops.quote_name(model._meta.db_table)
+        return f"{table}.{connection.ops.quote_name(model._meta.get_field(field).column)}" if field else table
+
+    thread_tag = Thread.tags.through
+    thread_id = name(Thread, "id")
+    own = f"FROM {name(Watch)} WHERE {name(Watch, 'user')} = %s AND {name(Watch, 'thread')} = {thread_id}"
+    # Only table and column names (from the models) are formatted in; every value is a bound parameter.
+    return {
+        "read": f"(SELECT {name(ThreadRead, 'last_read_post_id')} FROM {name(ThreadRead)}"  # noqa: S608
+        f" WHERE {name(ThreadRead, 'user')} = %s AND {name(ThreadRead, 'thread')} = {thread_id})",
+        "own_level": f"(SELECT {name(Watch, 'level')} {own})",
+        "own_since": f"(SELECT {name(Watch, 'created_at')} {own} AND {name(Watch, 'level')} IN (%s, %s))",
+        "in_forum": f"WHEN {name(Thread, 'forum')} = %s THEN %s",
+        "has_tag": f"WHEN EXISTS (SELECT 1 FROM {name(thread_tag)}"  # noqa: S608
+        f" WHERE {name(thread_tag, 'thread')} = {thread_id}"
+        f" AND {name(thread_tag, 'tag')} = %s) THEN %s",
+        "new_count": f"(SELECT COUNT(*) FROM {name(Post)} WHERE {name(Post, 'thread')} = {thread_id}"  # noqa: S608
+        f" AND {name(Post, 'status')} = %s AND ({name(Post, 'author')} IS NULL OR {name(Post, 'author')} <> %s)"
+        f" AND ({name(Post, 'id')} > {{read}} OR {name(Post, 'created_at')} > {{since}}))",
+    }
 
 
 def _thread_page(qs: QuerySet[Thread], *, user, order: tuple[str, ...], page) -> Page:

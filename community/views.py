@@ -78,7 +78,7 @@ def forum_detail(request, slug: str):
     if request.user.is_authenticated:
         filters.append(("mine", _("My threads")))
     bases = url_bases()
-    fragments.attach_thread_row_fragments(
+    fragments.attach_thread_rows(
         request=request,
         threads=page.items,
         thread_url_base=bases["thread_url_base"],

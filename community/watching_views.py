@@ -142,7 +142,7 @@ def tag_detail(request, tag_slug: str):
         raise Http404
     page = selectors.thread_list_for_tag(user=request.user, tag=tag, page=request.GET.get("page"))
     bases = url_bases()
-    fragments.attach_thread_row_fragments(
+    fragments.attach_thread_rows(
         request=request,
         threads=page.items,
         thread_url_base=bases["thread_url_base"],

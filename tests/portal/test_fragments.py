@@ -11,7 +11,26 @@ from django.utils import translation
 
 from portal import fragments
 
-TEMPLATE = "community/includes/thread_row.html"
+# A row template of the kind the mechanism serves (community's post template needs a whole thread page).
+TEMPLATE = "fragment_test_row.html"
+TEMPLATE_SOURCE = (
+    '{% load i18n %}<li><a href="{{ thread_url_base }}{{ thread.pk }}/">{{ thread.title }}</a> '
+    '{% include "community/includes/author.html" with author=thread.author %} '
+    "{% blocktranslate count counter=thread.reply_count %}{{ counter }} reply{% plural %}"
+    "{{ counter }} replies{% endblocktranslate %}</li>"
+)
+
+
+@pytest.fixture(autouse=True)
+def _row_template(settings, tmp_path_factory):
+    """``TEMPLATE`` beside the project's templates (which it includes)."""
+    folder = tmp_path_factory.mktemp("fragment-templates")
+    (folder / TEMPLATE).write_text(TEMPLATE_SOURCE)
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [*engine.get("DIRS", []), folder]}, *settings.TEMPLATES[1:]]
+    fragments._fingerprint.cache_clear()
+    yield
+    fragments._fingerprint.cache_clear()
 
 
 def _thread(pk=1, title="Printer offline", reply_count=0, **extra):
