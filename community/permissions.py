@@ -94,29 +94,35 @@ def visible_forums(user) -> QuerySet[Forum]:
     return Forum.objects.filter(forum_visibility_q(user))
 
 
-def private_thread_q(user, prefix: str = "") -> Q:
-    """Threads that are not private, or private ones ``user`` wrote or moderates the forum of."""
+def private_thread_q(user, prefix: str = "", *, moderates: bool | None = None) -> Q:
+    """Threads that are not private, or private ones ``user`` wrote or moderates the forum of.
+
+    ``moderates=False``: the caller has already found that ``user`` moderates none of the forums the
+    threads come from (a single forum's list), so the moderation lookup is left out of the SQL.
+    """
     shared = Q(**{f"{prefix}is_private": False})
     if user is None or not user.is_authenticated:
         return shared
     if user.is_superuser:
         return Q()
-    return (
-        shared | Q(**{f"{prefix}author_id": user.pk}) | Q(**{f"{prefix}forum_id__in": _forum_ids(user, MODERATE_FORUM)})
-    )
+    own = shared | Q(**{f"{prefix}author_id": user.pk})
+    if moderates is False:
+        return own
+    return own | Q(**{f"{prefix}forum_id__in": _forum_ids(user, MODERATE_FORUM)})
 
 
-def thread_public_q(user, prefix: str = "") -> Q:
+def thread_public_q(user, prefix: str = "", *, moderates: bool | None = None) -> Q:
     """Threads a non-moderator sees: not hidden, not held (authors see their own held thread).
 
-    Private threads of others are left out too, unless ``user`` moderates their forum.
+    Private threads of others are left out too, unless ``user`` moderates their forum (``moderates``
+    as for ``private_thread_q``).
     """
     q = ~Q(**{f"{prefix}state": ThreadState.HIDDEN}) & Q(**{f"{prefix}is_held": False})
     if user is not None and user.is_authenticated:
         q |= Q(**{f"{prefix}is_held": True, f"{prefix}author_id": user.pk}) & ~Q(
             **{f"{prefix}state": ThreadState.HIDDEN}
         )
-    return q & private_thread_q(user, prefix)
+    return q & private_thread_q(user, prefix, moderates=moderates)
 
 
 def is_moderator(user) -> bool:

@@ -137,7 +137,7 @@ def threads_visible_to(*, user, forum: Forum, filter: str = "newest", tag: str =
     qs = Thread.objects.filter(forum=forum).select_related("author")
     staff = permissions.can_moderate_forum(user, forum)
     if not staff:
-        qs = qs.filter(permissions.thread_public_q(user))
+        qs = qs.filter(permissions.thread_public_q(user, moderates=False))
     if filter == "unanswered":
         qs = qs.filter(accepted_post__isnull=True, reply_count=0)
     elif filter == "answered":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 
@@ -19,7 +19,17 @@ class PortalModelBackend(ModelBackend):
         if not hasattr(user_obj, "_perm_cache"):
             permissions = Permission.objects.all()
             if not user_obj.is_superuser:
-                permissions = permissions.filter(Q(user=user_obj) | Q(group__user=user_obj))
+                # Two IN subqueries, not joins through both many-to-many tables under an OR: PostgreSQL
+                # ran the joined form in ~1 ms (every permission row), this one in ~0.1 ms.
+                groups = user_obj.groups.through.objects.filter(user_id=user_obj.pk).values("group_id")
+                permissions = permissions.filter(
+                    Q(
+                        pk__in=user_obj.user_permissions.through.objects.filter(user_id=user_obj.pk).values(
+                            "permission_id"
+                        )
+                    )
+                    | Q(pk__in=Group.permissions.through.objects.filter(group_id__in=groups).values("permission_id"))
+                )
             user_obj._perm_cache = {
                 f"{app_label}.{codename}"
                 for app_label, codename in permissions.values_list("content_type__app_label", "codename").order_by()
