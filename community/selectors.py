@@ -163,6 +163,15 @@ def thread_detail(*, user, thread_id: int, viewer_state: bool = False) -> Thread
     )
 
 
+def thread_for_reply(*, user, thread_id: int) -> Thread:
+    """The thread with its forum, for the reply form and posting; Http404 when not visible.
+
+    Without the author and accepted-answer rows the thread page loads: posting a reply reads one
+    thread row and its forum, nothing it does not show or check.
+    """
+    return permissions.access_thread(user, thread_id)
+
+
 def _post_queryset(user, thread: Thread) -> QuerySet[Post]:
     qs = Post.objects.filter(thread=thread).select_related("author")
     if not permissions.can_moderate_thread(user, thread):

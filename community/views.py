@@ -351,7 +351,7 @@ def thread_create(request, slug: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def post_reply(request, thread_id: int):
-    thread = selectors.thread_detail(user=request.user, thread_id=thread_id)
+    thread = selectors.thread_for_reply(user=request.user, thread_id=thread_id)
     draft_initial, editor = editor_views.editor_context(request, thread=thread, with_draft=request.method == "GET")
     initial = {"body": draft_initial["body"]} if draft_initial else {}
     if request.method == "GET" and request.GET.get("quote"):

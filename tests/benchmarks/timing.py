@@ -13,9 +13,14 @@ from django.test.utils import CaptureQueriesContext
 
 
 def count_queries(fn: Callable[[], object]) -> int:
+    return len(captured_sql(fn))
+
+
+def captured_sql(fn: Callable[[], object]) -> list[str]:
+    """The SQL of every statement ``fn`` sends, transaction control (BEGIN, COMMIT) included."""
     with CaptureQueriesContext(connection) as ctx:
         fn()
-    return len(ctx.captured_queries)
+    return [query["sql"] for query in ctx.captured_queries]
 
 
 def percentiles(fn: Callable[[], object], *, iterations: int = 200, warmup: int = 10) -> dict[str, float]:
