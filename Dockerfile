@@ -24,4 +24,4 @@ RUN mkdir -p /var/lib/portal/witness /var/lib/portal/erasures \
 USER portal
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "portal.asgi:application"]
+CMD ["python", "-m", "portal.serve", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "portal.asgi:application"]

@@ -34,7 +34,7 @@ run: install
 	@trap 'kill 0' INT TERM EXIT; \
 	$(RUN_ENV) $(PY) manage.py run_worker --queue-name '*' --interval 0.5 & \
 	$(RUN_ENV) $(PY) manage.py run_scheduler & \
-	$(RUN_ENV) $(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
+	$(RUN_ENV) $(PY) -m portal.serve -b $(HOST) -p $(PORT) portal.asgi:application
 
 test: install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not e2e and not integration" $(PYTEST_ARGS)

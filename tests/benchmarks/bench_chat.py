@@ -109,7 +109,7 @@ def _start_daphne(tmp: Path, port: int, *, log_name: str = "daphne.log") -> subp
     }
     log = open(tmp / log_name, "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
+        [sys.executable, "-m", "portal.serve", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,

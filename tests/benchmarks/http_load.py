@@ -25,7 +25,12 @@ CONNECTIONS = int(os.environ.get("BENCH_HTTP_CONNECTIONS", "8"))
 
 # name -> (module that must be importable, command line with {port})
 SERVERS = {
+    # What ships (portal.serve: Daphne on uvloop), then Daphne on the standard loop for comparison.
     "daphne": (
+        "daphne",
+        [sys.executable, "-m", "portal.serve", "-b", "127.0.0.1", "-p", "{port}", "portal.asgi:application"],
+    ),
+    "daphne_asyncio": (
         "daphne",
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "portal.asgi:application"],
     ),

@@ -80,7 +80,16 @@ class LiveServer:
         log = open(self.tmp / "daphne.log", "w")  # noqa: SIM115
         self.processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "portal.asgi:application"],
+                [
+                    sys.executable,
+                    "-m",
+                    "portal.serve",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "portal.asgi:application",
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

@@ -86,7 +86,7 @@ def daphne_start(*, env: dict, port: int, log_path: Path) -> tuple[subprocess.Po
     """Daphne serving portal.asgi on ``port`` with ``env``, once /healthz answers; its output goes to ``log_path``."""
     log = open(log_path, "w")  # noqa: SIM115  (closed with the process)
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
+        [sys.executable, "-m", "portal.serve", "-b", "127.0.0.1", "-p", str(port), "portal.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,

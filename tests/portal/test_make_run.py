@@ -16,7 +16,7 @@ def _dry_run(*args: str, env: dict[str, str] | None = None) -> list[str]:
 
 
 def _process_lines(lines: list[str]) -> dict[str, str]:
-    names = {"seed_demo": "seed", "run_worker": "worker", "run_scheduler": "scheduler", "bin/daphne": "web"}
+    names = {"seed_demo": "seed", "run_worker": "worker", "run_scheduler": "scheduler", "portal.serve": "web"}
     return {label: line for line in lines for needle, label in names.items() if needle in line}
 
 
