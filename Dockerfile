@@ -1,4 +1,4 @@
-# Production image: Daphne serves HTTP and WebSocket; the same image runs the task worker.
+# Production image: Daphne on uvloop (portal/serve.py) serves HTTP and WebSocket; the same image runs the task worker.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
