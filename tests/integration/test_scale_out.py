@@ -259,3 +259,54 @@ def test_two_schedulers_enqueue_each_job_once_per_period(cluster):
     for path in paths:
         runs = sum(state["jobs"][job.name] for job in jobs if job.task.module_path == path)
         assert state["job_tasks"][path] == runs, path
+
+
+def test_sixty_four_clients_at_once_on_one_web_process_get_every_page(cluster):
+    """64 clients hit web process A at the same moment, three pages each, on PostgreSQL with the pool.
+
+    Every response is a 200, A's log says nothing of running out of connections, and PostgreSQL never
+    sees more client connections than the six processes' pools together allow (before pooling, Daphne
+    kept a connection per request thread and PostgreSQL refused new clients).
+    """
+    import threading
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = cluster.server(cluster.port_a)["url"]
+    paths = ["/forums/", f"/forums/t/{cluster.shell(PUBLIC_THREAD)}/", "/ideas/"]
+    clients = 64
+    start = threading.Barrier(clients)
+    peak = {"connections": 0}
+    stop = threading.Event()
+
+    def watch():
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            while not stop.is_set():
+                (count,) = admin.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+                    [DATABASE],
+                ).fetchone()
+                peak["connections"] = max(peak["connections"], count)
+                time.sleep(0.01)
+
+    def client(_n: int) -> list[int]:
+        start.wait(timeout=60)
+        statuses = []
+        for path in paths:
+            with urllib.request.urlopen(url + path, timeout=60) as response:
+                statuses.append(response.status)
+        return statuses
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(clients) as pool:
+            statuses = [status for result in pool.map(client, range(clients)) for status in result]
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    assert statuses == [200] * (clients * len(paths))
+    log = (cluster.var / "web-a.log").read_text()
+    assert "too many clients" not in log and "PoolTimeout" not in log and "Traceback" not in log
+    pool_max = int(cluster.env.get("DATABASE_POOL_MAX_SIZE", "10"))
+    assert 0 < peak["connections"] <= 6 * pool_max
