@@ -36,7 +36,8 @@ def _member_permissions_sql() -> str:
 
     Two IN subqueries, not joins through both many-to-many tables under an OR (PostgreSQL ran that form
     in ~1 ms, reading every permission row; this one in ~0.1 ms); written out because composing it with
-    the ORM cost ~0.4 ms on every page. Only table and column names from the models are formatted in.
+    the ORM cost ~0.4 ms on every page. Only the models' table names are formatted in (the columns are
+    Django's fixed many-to-many columns); the user's id is a bound parameter.
     """
     from portal.models import User
 

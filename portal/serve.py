@@ -4,7 +4,7 @@
 --proxy-headers portal.asgi:application``: Daphne's own command line, with the event loop chosen
 first. Daphne installs Twisted's asyncio reactor on a new event loop when it is imported, so the
 policy must be set before that import. On the chat benchmark uvloop cut the 1,000-socket fan-out's
-p99 from ~175 ms to ~148 ms; HTTP pages measured the same either way (README, "HTTP server").
+p99 from 175-184 ms to 95-150 ms; HTTP pages measured the same either way (README, "HTTP server").
 Where uvloop is not installed (it has no Windows build) the standard loop runs.
 """
 
